@@ -1,0 +1,113 @@
+"""The ``forecasting`` command line: one thin command per stage.
+
+Every module in this package that defines ``register(commands, train, promote)`` adds its
+commands: ``commands`` is the top-level subparser set, ``train`` and ``promote`` those of
+``forecasting train`` and ``forecasting promote``. Commands import heavy libraries inside
+their handler so that ``--help`` stays fast. A handler returns the exit code.
+
+Errors the user can fix (:class:`forecasting.errors.ForecastingError`) become a message and
+exit code 1; no traceback is shown unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from forecasting import __version__
+from forecasting.errors import ForecastingError
+
+log = logging.getLogger("forecasting")
+
+EPILOG = """\
+Stages, in the order a data set goes through them:
+  sample / import   make or convert a data set (a folder of tables)
+  validate          check it against the data contract
+  features          customer features as of a date
+  train / promote   fit churn or demand models, tracked in MLflow; move the champion alias
+  score / forecast / plan / segments / kpis   use the champion models
+  serve / demo      the HTTP API; demo runs everything on sample data, then serves
+
+MLflow: MLFLOW_TRACKING_URI when set, else a SQLite store under ./models.
+Run 'forecasting COMMAND --help' for the options of each command.
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forecasting",
+        description="Churn risk, demand forecasts, production plans and customer KPIs.",
+        epilog=EPILOG,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"forecasting {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (for bug reports)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    train = commands.add_parser(
+        "train", help="train churn or demand models (tracked in MLflow)",
+        description="Train a model family; the new version gets the alias 'challenger'.",
+        formatter_class=_Formatter,
+    ).add_subparsers(dest="family", metavar="FAMILY", required=True)
+    promote = commands.add_parser(
+        "promote", help="move the 'champion' alias to the challenger if it is no worse",
+        description="Compare the challenger with the champion on the same holdout and move "
+                    "'champion' only when the challenger is no worse.",
+        formatter_class=_Formatter,
+    ).add_subparsers(dest="family", metavar="FAMILY", required=True)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(commands, train, promote)
+    return parser
+
+
+def add_command(commands, name: str, help: str, description: str | None = None,
+                ) -> argparse.ArgumentParser:
+    """A subcommand parser with the project's help formatting."""
+    return commands.add_parser(name, help=help, description=description or help,
+                               formatter_class=_Formatter)
+
+
+def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr, force=True)
+    for noisy in ("mlflow", "alembic", "urllib3", "matplotlib", "bentoml", "httpx"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, args.quiet)
+    try:
+        return int(args.handler(args) or 0)
+    except ForecastingError as exc:
+        if args.debug:
+            log.exception("error")
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130
+    except Exception as exc:  # a bug, not bad input: keep the message short, offer --debug
+        if args.debug:
+            raise
+        log.error("unexpected error: %s: %s (run with --debug for the traceback; "
+                  "please report it)", type(exc).__name__, exc)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
