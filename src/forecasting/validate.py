@@ -1,0 +1,368 @@
+"""Validation of the data contract: one check per rule, every problem reported at once.
+
+:func:`validate_tables` takes the raw tables of a data set (as read by :mod:`forecasting.io`),
+parses them into the contract's types and checks every rule of ``PRODUCT.md``:
+
+==========================  ==========================================================
+rule                        what it means
+==========================  ==========================================================
+missing table               the data set has no ``orders`` table (or it is empty)
+missing column              a required column is absent
+missing value               a required value is empty
+wrong type                  a number or id column holds something else (``"abc"``, ``inf``)
+unparseable date            a date that is not a real calendar date (``2023-13-45``)
+not a whole number          ``line_no`` with a fraction
+out of range                csat/dimensions outside 1-5, nps outside 0-10, stock below 0
+unknown value               an order status outside completed/cancelled/returned
+duplicate key               two rows share a key (orders: order_id + line_no, else
+                            order_id + product_id; customers: customer_id; ...)
+negative quantity           quantity or amount below 0 on a line that is not ``returned``
+inconsistent order          lines of one order name different customers or dates
+delivered before ordered    delivered_date (or promised_date) before order_date
+resolved before opened      a complaint closed before it was opened
+future date                 a date after ``now``
+orphan customer id          a customer id in orders/complaints/surveys that the customers
+                            table does not have (only checked when it is present)
+==========================  ==========================================================
+
+Repairs are not problems but are counted and reported, never silent: an unknown complaint
+category becomes ``other``; an empty order status means ``completed``; text values are
+stripped of surrounding spaces and categories lower-cased.
+
+Example:
+    >>> import pandas as pd
+    >>> raw = {"orders": pd.DataFrame({"order_id": ["1"], "customer_id": ["c"],
+    ...        "product_id": ["p"], "order_date": ["2023-13-45"], "quantity": ["1"]})}
+    >>> report = validate_tables(raw, now=pd.Timestamp("2024-01-01"))
+    >>> sorted((p.column, p.rule) for p in report.problems)
+    [('amount', 'missing column'), ('order_date', 'unparseable date')]
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.dataset import Dataset
+from forecasting.errors import DataError, Problem
+from forecasting.schema import (
+    AMOUNT, COMPLAINTS, CUSTOMER_ID, DELIVERED_DATE, LINE_NO, OPENED_AT, ORDER_DATE, ORDER_ID,
+    PRODUCT_ID, PROMISED_DATE, QUANTITY, RESOLVED_AT, STATUS, STATUS_COMPLETED, STATUS_RETURNED,
+    TABLES, Column, Table,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of validating one data set: problems, repairs and the parsed tables."""
+
+    problems: list[Problem]
+    repairs: dict[str, int]
+    tables: dict[str, pd.DataFrame]
+    context: str = "input data"
+    dataset: Dataset | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_failed(self) -> None:
+        if self.problems:
+            raise DataError(self.problems, context=self.context)
+
+    def summary(self) -> pd.DataFrame:
+        """Per table: rows, distinct customers, first and last date."""
+        rows = []
+        for name, df in self.tables.items():
+            spec = TABLES[name]
+            dates = [c.name for c in spec.columns if c.kind == "datetime" and c.name in df
+                     and c.name in spec.not_future[:1]]
+            first = last = None
+            if dates:
+                s = df[dates[0]].dropna()
+                if len(s):
+                    first, last = s.min().date().isoformat(), s.max().date().isoformat()
+            customers = (int(df[CUSTOMER_ID].dropna().nunique())
+                         if CUSTOMER_ID in df else None)
+            rows.append({"table": name, "rows": len(df), "customers": customers,
+                         "first_date": first, "last_date": last})
+        return pd.DataFrame(rows)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _examples(df: pd.DataFrame, mask: np.ndarray | pd.Series, columns: list[str]) -> list[dict]:
+    """Up to five offending rows: their 1-based data row number and the columns that matter."""
+    idx = np.flatnonzero(np.asarray(mask))[:MAX_EXAMPLES]
+    cols = [c for c in dict.fromkeys(columns) if c in df]
+    out = []
+    for i in idx:
+        row: dict[str, Any] = {"row": int(i) + 1}
+        for c in cols:
+            v = df[c].iat[i]
+            row[c] = None if pd.isna(v) else (v.isoformat() if isinstance(v, pd.Timestamp)
+                                              else v.item() if hasattr(v, "item") else v)
+        out.append(row)
+    return out
+
+
+class _Checker:
+    """Collects problems and repairs while parsing tables."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.repairs: dict[str, int] = {}
+
+    def problem(self, table: str, column: str | None, rule: str, df: pd.DataFrame, mask,
+                message: str, fix: str, show: list[str] | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        count = int(mask.sum())
+        if count == 0:
+            return
+        show = show or []
+        key = [c for c in TABLES[table].key if c in df] if table in TABLES else []
+        cols = key + ([column] if column else []) + show
+        self.problems.append(Problem(table=table, column=column, rule=rule, count=count,
+                                     message=message, fix=fix,
+                                     rows=_examples(df, mask, cols)))
+
+    def table_problem(self, table: str, column: str | None, rule: str, message: str,
+                      fix: str, count: int = 1) -> None:
+        self.problems.append(Problem(table, column, rule, count, message, fix))
+
+    def repair(self, what: str, count: int) -> None:
+        if count:
+            self.repairs[what] = self.repairs.get(what, 0) + int(count)
+
+
+def _as_id(s: pd.Series) -> pd.Series:
+    """Ids as text: integral floats lose their ``.0`` (``17850.0`` -> ``"17850"``)."""
+    if pd.api.types.is_float_dtype(s):
+        whole = s.dropna()
+        if len(whole) and bool((whole == np.floor(whole)).all()):
+            s = s.astype("Int64")
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        out = s.astype("string").astype(object)
+    else:
+        out = s.astype(object)
+    out = out.where(pd.notna(out), None)
+    text = pd.Series(out, index=s.index).astype("str")
+    text = text.str.strip()
+    return text.mask(pd.isna(s) | (text == ""))
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    text = s.astype("str").str.strip()
+    text = text.mask(pd.isna(s) | (text == ""))
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    retry = text.notna() & parsed.isna()
+    if retry.any():  # other unambiguous layouts ("2023/01/05 10:00"); still NaT when invalid
+        again = pd.to_datetime(text[retry], errors="coerce", format="mixed")
+        parsed = parsed.astype("datetime64[us]")
+        parsed[retry] = again.astype("datetime64[us]") if len(again) else again
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) -> pd.Series:
+    raw = df[col.name]
+    present = raw.notna()
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        present &= raw.astype("str").str.strip() != ""
+    name, t = col.name, table.name
+    if col.kind == "id":
+        out = _as_id(raw)
+    elif col.kind == "datetime":
+        out = _parse_dates(raw)
+        chk.problem(t, name, "unparseable date", df, present & out.isna(),
+                    "not a valid date", f"write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS "
+                    f"(real calendar dates) in {t}.{name}")
+    elif col.kind in ("number", "int"):
+        if pd.api.types.is_bool_dtype(raw):
+            num = raw.astype(float)
+        else:
+            num = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = present & (num.isna() | ~np.isfinite(num.fillna(0)))
+        chk.problem(t, name, "wrong type", df, bad, "not a finite number",
+                    f"{t}.{name} must hold numbers only (no text, no inf)")
+        out = num.where(~bad)
+        if col.kind == "int":
+            frac = out.notna() & (out != np.floor(out.fillna(0)))
+            chk.problem(t, name, "not a whole number", df, frac, "must be a whole number",
+                        f"round {t}.{name} to whole numbers")
+        lo, hi = col.min, col.max
+        if lo is not None or hi is not None:
+            outside = out.notna() & (((out < lo) if lo is not None else False)
+                                     | ((out > hi) if hi is not None else False))
+            rng = f"{lo:g}..{hi:g}" if lo is not None and hi is not None else (
+                f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+            chk.problem(t, name, "out of range", df, outside, f"must be {rng}",
+                        f"keep {t}.{name} within {rng}")
+    elif col.kind == "category":
+        text = raw.astype("str").str.strip().str.lower().mask(~present)
+        unknown = text.notna() & ~text.isin(col.allowed or ())
+        if col.repair_to is not None:
+            chk.repair(f"{t}.{name}: unknown value -> {col.repair_to}", int(unknown.sum()))
+            text = text.mask(unknown, col.repair_to)
+        else:
+            chk.problem(t, name, "unknown value", df, unknown,
+                        f"must be one of {', '.join(col.allowed or ())}",
+                        f"use one of {', '.join(col.allowed or ())} in {t}.{name} "
+                        f"(or leave it empty)")
+        out = text
+    else:
+        out = raw.astype("str").str.strip().mask(~present)
+    if not col.nullable:
+        missing = ~present
+        chk.problem(t, name, "missing value", df, missing, "required value is empty",
+                    f"fill every {t}.{name}, or drop those rows")
+    return out
+
+
+def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame) -> pd.DataFrame | None:
+    df = raw.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in table.required_columns() if c not in df]
+    for c in missing:
+        similar = [x for x in df.columns if x.lower().replace(" ", "_") == c]
+        hint = f"; found {similar[0]!r}, rename it to {c!r}" if similar else ""
+        chk.table_problem(table.name, c, "missing column",
+                          f"required column {c!r} is absent (columns present: "
+                          f"{', '.join(map(str, raw.columns)) or 'none'})",
+                          f"add a {c!r} column to {table.name}{hint}")
+    if df.columns.duplicated().any():
+        dup = sorted(set(df.columns[df.columns.duplicated()]))
+        chk.table_problem(table.name, dup[0], "duplicate column",
+                          f"columns appear twice: {', '.join(dup)}", "keep one of each")
+        df = df.loc[:, ~df.columns.duplicated()]
+    for col in table.columns:
+        if col.name in df:
+            df[col.name] = _parse_column(chk, table, df, col)
+    return df
+
+
+def _check_key(chk: _Checker, table: Table, df: pd.DataFrame) -> None:
+    key = list(table.key)
+    if table.name == "orders" and LINE_NO not in df:
+        key = [ORDER_ID, PRODUCT_ID]
+    if not key or any(k not in df for k in key):
+        return
+    dup = df.duplicated(key, keep=False) & df[key].notna().all(axis=1)
+    fix = "keep one row per key (remove exact duplicates)"
+    if table.name == "orders":
+        fix += "; give order lines a line_no when one order holds the same product twice"
+    chk.problem(table.name, "+".join(key), "duplicate key", df, dup,
+                f"rows share the same {' + '.join(key)}", fix, show=key)
+
+
+def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp) -> None:
+    if STATUS in df:
+        empty = df[STATUS].isna()
+        chk.repair("orders.status: empty -> completed", int(empty.sum()))
+        df[STATUS] = df[STATUS].fillna(STATUS_COMPLETED)
+    else:
+        df[STATUS] = STATUS_COMPLETED
+    returned = df[STATUS] == STATUS_RETURNED
+    for col in (QUANTITY, AMOUNT):
+        if col in df:
+            neg = (df[col] < 0) & ~returned
+            chk.problem("orders", col, "negative quantity", df, neg,
+                        f"{col} below 0 on a line that is not returned",
+                        f"mark return lines with status 'returned', or correct {col}",
+                        show=[STATUS])
+    if ORDER_DATE in df:
+        day = df[ORDER_DATE].dt.normalize()
+        for col in (DELIVERED_DATE, PROMISED_DATE):
+            if col in df:
+                early = df[col].notna() & day.notna() & (df[col].dt.normalize() < day)
+                chk.problem("orders", col, "delivered before ordered", df, early,
+                            f"{col} is before order_date",
+                            f"check {col} and order_date of these lines", show=[ORDER_DATE])
+    if ORDER_ID in df and CUSTOMER_ID in df and len(df):
+        per_order = df.groupby(ORDER_ID, sort=False)[[CUSTOMER_ID, ORDER_DATE]].nunique()
+        bad_ids = per_order.index[(per_order > 1).any(axis=1)]
+        if len(bad_ids):
+            chk.problem("orders", ORDER_ID, "inconsistent order", df,
+                        df[ORDER_ID].isin(bad_ids),
+                        "lines of one order have different customer_id or order_date",
+                        "give every line of an order the same customer and date, or use "
+                        "separate order ids", show=[CUSTOMER_ID, ORDER_DATE])
+
+
+def _check_future(chk: _Checker, table: Table, df: pd.DataFrame, now: pd.Timestamp) -> None:
+    for col in table.not_future:
+        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
+            chk.problem(table.name, col, "future date", df, df[col] > now,
+                        f"date after now ({now:%Y-%m-%d %H:%M})",
+                        f"correct {table.name}.{col}; events cannot lie in the future")
+
+
+def _check_orphans(chk: _Checker, tables: dict[str, pd.DataFrame]) -> None:
+    customers = tables.get("customers")
+    if customers is None or CUSTOMER_ID not in customers:
+        return
+    known = pd.Index(customers[CUSTOMER_ID].dropna().unique())
+    for name in ("orders", "complaints", "surveys"):
+        df = tables.get(name)
+        if df is None or CUSTOMER_ID not in df:
+            continue
+        orphan = df[CUSTOMER_ID].notna() & ~df[CUSTOMER_ID].isin(known)
+        chk.problem(name, CUSTOMER_ID, "orphan customer id", df, orphan,
+                    "customer_id not in the customers table",
+                    "add these customers to customers, or correct the ids")
+
+
+def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = None,
+                    context: str = "input data") -> ValidationReport:
+    """Parse and check every table; returns the report (with a Dataset when there is no problem).
+
+    ``raw`` maps table names (``orders``, ``customers``, ...) to DataFrames as read from files.
+    ``now`` is the instant after which dates are "in the future" (default: the current time).
+    Tables are never modified in place.
+    """
+    now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
+    chk = _Checker()
+    unknown = sorted(set(raw) - set(TABLES))
+    if unknown:
+        raise ValueError(f"not contract tables: {unknown}")
+    parsed: dict[str, pd.DataFrame] = {}
+    if "orders" not in raw or len(raw["orders"]) == 0:
+        chk.table_problem("orders", None, "missing table", "the orders table is absent or empty",
+                          "provide orders.csv or orders.parquet with at least one row")
+    for name, df in raw.items():
+        table = TABLES[name]
+        out = _parse_table(chk, table, df)
+        _check_key(chk, table, out)
+        if name == "orders":
+            _check_orders(chk, out, now)
+        if name == "complaints" and OPENED_AT in out and RESOLVED_AT in out:
+            early = out[RESOLVED_AT].notna() & (out[RESOLVED_AT] < out[OPENED_AT])
+            chk.problem(COMPLAINTS.name, RESOLVED_AT, "resolved before opened", out, early,
+                        "resolved_at is before opened_at",
+                        "check resolved_at and opened_at of these complaints", show=[OPENED_AT])
+        _check_future(chk, table, out, now)
+        parsed[name] = out
+    _check_orphans(chk, parsed)
+    report = ValidationReport(chk.problems, chk.repairs, parsed, context=context)
+    if report.ok and "orders" in parsed:
+        report.dataset = Dataset(**parsed, repairs=dict(chk.repairs))
+    for what, n in chk.repairs.items():
+        log.info("repaired %d value(s): %s", n, what)
+    return report
+
+
+def validate_dataset(data: Dataset, now: pd.Timestamp | None = None) -> ValidationReport:
+    """Validate an in-memory :class:`Dataset` (e.g. generated sample data) like files are."""
+    return validate_tables(data.tables(), now=now, context="dataset")
