@@ -1,0 +1,380 @@
+"""RFM scores, named segments, lifecycle stage and customer value, as of an explicit date.
+
+One row per customer (``customer_id``, str) known on ``as_of``: every customer with a
+completed order on or before ``as_of`` plus, when a ``customers`` table exists, the
+prospects (customers without any completed order yet; their RFM columns are empty).
+
+Dates: ``as_of`` is a day. Events *on* that day count (``order_date < as_of + 1 day``), so
+``segments(data, "2011-12-09")`` includes the orders of 9 December. Recency is counted in
+whole days between the day of the last completed order and ``as_of``.
+
+Money: revenue is the ``amount`` of completed lines; returned lines with a negative amount
+are credit notes (the Online Retail layout) and reduce it; a returned line with a positive
+amount is an order that came back and counts nothing; cancelled lines count nothing.
+
+RFM (window = ``lookback_days``, default 365, i.e. orders in ``(as_of - 365 d, as_of]``):
+
+* ``days_since_last_order``   -- recency over the whole history (never NaN for buyers)
+* ``orders_<L>d``             -- distinct completed orders in the window (0 when none)
+* ``revenue_<L>d``            -- revenue in the window
+
+Quintile scores 1-5 (5 = best: most recent, most orders, most revenue), see
+:func:`quintile_scores`: customers are ordered worst to best and cut into five buckets of
+equal size the way SQL ``NTILE(5)`` does (the first ``n % 5`` buckets hold one more
+customer); customers with equal values then all get the *lowest* bucket any of them fell
+in. The result does not depend on row order or on customer ids (ties never split), at the
+price of uneven bucket sizes when many customers share a value (e.g. one order).
+
+Segment: from the recency score ``R`` and ``FM = round_half_up((F + M) / 2)`` by the grid
+:data:`SEGMENT_GRID` (every score pair has exactly one name)::
+
+    R\\FM   1               2                   3                   4            5
+    5      New             Potential loyalist  Potential loyalist  Champions    Champions
+    4      Promising       Potential loyalist  Potential loyalist  Loyal        Champions
+    3      About to sleep  About to sleep      Need attention      Loyal        Loyal
+    2      Hibernating     Hibernating         At risk             At risk      Cannot lose
+    1      Lost            Lost                At risk             Cannot lose  Cannot lose
+
+Churn probability: from the champion churn model (:func:`forecasting.churn.score.
+score_customers`) when one is registered (``churn_source = "model v<N>"``); otherwise from
+RFM rules (``churn_source = "rfm rules"``), see :func:`rfm_churn_rates`: the share of
+customers of the same segment that churned over the last ``horizon_days`` of history.
+
+Lifecycle stage, first rule that applies: ``prospect`` (no completed order), ``churned``
+(no completed order in the last ``churned_after_days``, default = ``lookback_days``),
+``new`` (first completed order in the last ``new_days``, default 90), ``at risk`` (churn
+probability >= ``at_risk_probability``, default 0.5), else ``active``.
+
+Value (in the currency of ``amount``):
+
+* ``revenue_to_date``          -- all revenue up to ``as_of``
+* ``revenue_if_retained_12m``  -- the window's revenue scaled to 365 days (run rate)
+* ``expected_revenue_12m``     -- ``revenue_if_retained_12m * (1 - churn_probability)``
+* ``value_at_risk_12m``        -- ``churn_probability * revenue_if_retained_12m``
+
+Example:
+    >>> import pandas as pd
+    >>> from forecasting.dataset import Dataset
+    >>> orders = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["a", "a", "b"],
+    ...     "product_id": "p", "order_date": pd.to_datetime(["2024-01-05", "2024-03-01",
+    ...     "2023-06-01"]), "quantity": 1.0, "amount": [10.0, 20.0, 5.0],
+    ...     "status": "completed"})
+    >>> rfm = rfm_table(orders, "2024-03-31")
+    >>> rfm["days_since_last_order"].to_dict(), rfm["orders_365d"].to_dict()
+    ({'a': 30, 'b': 304}, {'a': 2, 'b': 1})
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.dataset import Dataset
+from forecasting.errors import ForecastingError
+from forecasting.schema import (
+    AMOUNT, CUSTOMER_ID, ORDER_DATE, ORDER_ID, STATUS, STATUS_COMPLETED, STATUS_RETURNED,
+)
+
+log = logging.getLogger(__name__)
+
+SEGMENTS = ("Champions", "Loyal", "Potential loyalist", "New", "Promising", "Need attention",
+            "About to sleep", "At risk", "Cannot lose", "Hibernating", "Lost")
+
+# SEGMENT_GRID[R][FM] -> name (R and FM are 1..5; row 0 and column 0 unused)
+_GRID_ROWS = {
+    5: ("New", "Potential loyalist", "Potential loyalist", "Champions", "Champions"),
+    4: ("Promising", "Potential loyalist", "Potential loyalist", "Loyal", "Champions"),
+    3: ("About to sleep", "About to sleep", "Need attention", "Loyal", "Loyal"),
+    2: ("Hibernating", "Hibernating", "At risk", "At risk", "Cannot lose"),
+    1: ("Lost", "Lost", "At risk", "Cannot lose", "Cannot lose"),
+}
+SEGMENT_GRID: dict[tuple[int, int], str] = {
+    (r, fm): name for r, row in _GRID_ROWS.items() for fm, name in enumerate(row, start=1)}
+
+STAGES = ("prospect", "new", "active", "at risk", "churned")
+CHURN_SOURCE_RULES = "rfm rules"
+
+# used only when the data holds too little history to measure churn rates (documented in
+# rfm_churn_rates): churn probability by recency score
+FALLBACK_CHURN_BY_R = {1: 0.8, 2: 0.6, 3: 0.4, 4: 0.25, 5: 0.15}
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Windows and thresholds of :func:`segments` (days)."""
+
+    lookback_days: int = 365
+    horizon_days: int = 90
+    new_days: int = 90
+    churned_after_days: int | None = None  # None: lookback_days
+    at_risk_probability: float = 0.5
+    min_customers_per_rate: int = 20
+
+
+def day_end(as_of) -> pd.Timestamp:
+    """The first instant after the day ``as_of``: events strictly before it are "on or before"."""
+    try:
+        ts = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as exc:
+        raise ForecastingError(f"as-of date {as_of!r} is not a date; use YYYY-MM-DD") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise ForecastingError(f"as-of date {as_of!r} is not a date; use YYYY-MM-DD")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize() + pd.Timedelta(days=1)
+
+
+def revenue_lines(orders: pd.DataFrame) -> pd.DataFrame:
+    """Order lines that carry revenue, with ``amount`` as revenue (see module docstring).
+
+    Returns completed lines and negative-amount returned lines (credit notes) of known
+    customers; a new frame, the input is not modified.
+    """
+    status = orders[STATUS] if STATUS in orders else pd.Series(STATUS_COMPLETED, orders.index)
+    keep = (status == STATUS_COMPLETED) | ((status == STATUS_RETURNED) & (orders[AMOUNT] < 0))
+    keep &= orders[CUSTOMER_ID].notna()
+    return orders.loc[keep, [ORDER_ID, CUSTOMER_ID, ORDER_DATE, AMOUNT]].assign(
+        **{"_completed": status[keep] == STATUS_COMPLETED})
+
+
+def rfm_table(orders: pd.DataFrame, as_of, lookback_days: int = 365) -> pd.DataFrame:
+    """Recency, frequency, monetary value and revenue to date per buying customer.
+
+    Indexed by ``customer_id``; one row per customer with a completed order on or before
+    ``as_of``. Columns: ``first_order_date``, ``last_order_date``, ``days_since_last_order``,
+    ``days_since_first_order``, ``orders_<L>d``, ``revenue_<L>d``, ``revenue_to_date``
+    (``L`` = ``lookback_days``).
+    """
+    end = day_end(as_of)
+    start = end - pd.Timedelta(days=lookback_days)
+    lines = revenue_lines(orders)
+    lines = lines[lines[ORDER_DATE] < end]
+    done = lines[lines["_completed"]]
+    as_of_day = end - pd.Timedelta(days=1)
+    g = done.groupby(CUSTOMER_ID, sort=True)[ORDER_DATE]
+    out = pd.DataFrame({"first_order_date": g.min(), "last_order_date": g.max()})
+    out.index.name = CUSTOMER_ID
+    out["days_since_last_order"] = (as_of_day - out["last_order_date"].dt.normalize()).dt.days
+    out["days_since_first_order"] = (as_of_day - out["first_order_date"].dt.normalize()).dt.days
+    in_window = done[done[ORDER_DATE] >= start]
+    freq_col, rev_col = f"orders_{lookback_days}d", f"revenue_{lookback_days}d"
+    out[freq_col] = in_window.groupby(CUSTOMER_ID)[ORDER_ID].nunique().reindex(
+        out.index, fill_value=0).astype(int)
+    window_lines = lines[lines[ORDER_DATE] >= start]
+    out[rev_col] = window_lines.groupby(CUSTOMER_ID)[AMOUNT].sum().reindex(
+        out.index, fill_value=0.0).astype(float)
+    out["revenue_to_date"] = lines.groupby(CUSTOMER_ID)[AMOUNT].sum().reindex(
+        out.index, fill_value=0.0).astype(float)
+    return out
+
+
+def ntile(n: int, buckets: int = 5) -> np.ndarray:
+    """SQL ``NTILE(buckets)`` of positions ``0..n-1``: 1-based bucket per position.
+
+    The first ``n % buckets`` buckets hold ``n // buckets + 1`` positions, the rest
+    ``n // buckets``.
+    """
+    q, r = divmod(n, buckets)
+    pos = np.arange(n)
+    big = r * (q + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = r + (pos - big) // max(q, 1)
+    return np.where(pos < big, pos // (q + 1), tail).astype(int) + 1
+
+
+def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """Scores 1-5 by quintile; equal values share the lowest score of their group.
+
+    Customers are sorted worst to best (ascending values when ``higher_is_better``), cut
+    into 5 buckets as SQL ``NTILE(5)`` does, then every customer takes the minimum bucket
+    of the customers with the same value. Independent of row order; NaN is not allowed.
+    """
+    if values.isna().any():
+        raise ValueError("quintile_scores: values contain NaN")
+    if values.empty:
+        return pd.Series([], index=values.index, dtype=int)
+    key = values if higher_is_better else -values
+    order = np.argsort(key.to_numpy(), kind="stable")
+    sorted_vals = key.to_numpy()[order]
+    bucket = ntile(len(values))
+    # lowest bucket per tie group: first position of each run of equal sorted values
+    first_of_run = np.r_[True, sorted_vals[1:] != sorted_vals[:-1]]
+    run_id = np.cumsum(first_of_run) - 1
+    shared = bucket[first_of_run][run_id]
+    out = np.empty(len(values), dtype=int)
+    out[order] = shared
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def name_segments(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
+    """Segment names from R, F, M scores via :data:`SEGMENT_GRID` (FM rounds half up)."""
+    fm = (f + m + 1) // 2
+    names = [SEGMENT_GRID[(int(a), int(b))] for a, b in zip(r, fm)]
+    return pd.Series(names, index=r.index, name="segment", dtype=object)
+
+
+def rfm_segments(orders: pd.DataFrame, as_of, lookback_days: int = 365) -> pd.DataFrame:
+    """:func:`rfm_table` plus ``r_score``, ``f_score``, ``m_score``, ``rfm_score`` and
+    ``segment`` for every buying customer."""
+    rfm = rfm_table(orders, as_of, lookback_days)
+    rfm["r_score"] = quintile_scores(rfm["days_since_last_order"], higher_is_better=False)
+    rfm["f_score"] = quintile_scores(rfm[f"orders_{lookback_days}d"])
+    rfm["m_score"] = quintile_scores(rfm[f"revenue_{lookback_days}d"])
+    rfm["rfm_score"] = (rfm["r_score"].astype(str) + rfm["f_score"].astype(str)
+                        + rfm["m_score"].astype(str))
+    rfm["segment"] = name_segments(rfm["r_score"], rfm["f_score"], rfm["m_score"])
+    return rfm
+
+
+def rfm_churn_rates(orders: pd.DataFrame, as_of, cfg: SegmentConfig = SegmentConfig(),
+                    ) -> tuple[dict[str, float], dict[int, float], float | None]:
+    """Churn rates measured in the data: by segment, by recency score and overall.
+
+    The cutoff ``c = as_of - horizon_days``: customers active at ``c`` (a completed order in
+    the ``lookback_days`` before it) are segmented as of ``c``; churned = no completed order
+    in ``(c, as_of]`` (the churn definition of the product spec). A segment's rate is used
+    when it has at least ``min_customers_per_rate`` customers, else the rate of its recency
+    score, else the overall rate. Returns ``({}, {}, None)`` when fewer than
+    ``min_customers_per_rate`` customers were active at ``c``: then
+    :data:`FALLBACK_CHURN_BY_R` applies.
+    """
+    end = day_end(as_of)
+    cutoff = end - pd.Timedelta(days=cfg.horizon_days + 1)
+    at_c = rfm_segments(orders, cutoff, cfg.lookback_days)
+    at_c = at_c[at_c["days_since_last_order"] < cfg.lookback_days]
+    if len(at_c) < cfg.min_customers_per_rate:
+        return {}, {}, None
+    lines = revenue_lines(orders)
+    later = lines[lines["_completed"] & (lines[ORDER_DATE] >= day_end(cutoff))
+                  & (lines[ORDER_DATE] < end)]
+    churned = (~at_c.index.isin(later[CUSTOMER_ID].unique())).astype(float)
+    churned = pd.Series(churned, index=at_c.index)
+    n_min = cfg.min_customers_per_rate
+    by_seg = churned.groupby(at_c["segment"]).agg(["mean", "size"])
+    by_r = churned.groupby(at_c["r_score"]).agg(["mean", "size"])
+    return ({k: float(v) for k, v in by_seg.loc[by_seg["size"] >= n_min, "mean"].items()},
+            {int(k): float(v) for k, v in by_r.loc[by_r["size"] >= n_min, "mean"].items()},
+            float(churned.mean()))
+
+
+def rule_churn_probability(rfm: pd.DataFrame, orders: pd.DataFrame, as_of,
+                           cfg: SegmentConfig = SegmentConfig()) -> pd.Series:
+    """Churn probability per customer of ``rfm`` from :func:`rfm_churn_rates`."""
+    by_seg, by_r, overall = rfm_churn_rates(orders, as_of, cfg)
+    if overall is None:
+        log.info("too little history before %s to measure churn rates; using the fixed "
+                 "rates by recency score %s", as_of, FALLBACK_CHURN_BY_R)
+        return rfm["r_score"].map(FALLBACK_CHURN_BY_R).astype(float)
+    p = rfm["segment"].map(by_seg)
+    p = p.fillna(rfm["r_score"].map(by_r)).fillna(overall)
+    return p.astype(float)
+
+
+def model_scores(data: Dataset, as_of) -> pd.DataFrame | None:
+    """Champion churn model scores indexed by customer_id, or None when there is no model.
+
+    Columns ``churn_probability``, ``risk_band``, ``reasons`` (text), ``churn_source``.
+    """
+    try:
+        from forecasting.churn.score import score_customers
+    except ImportError as exc:
+        log.info("churn scoring is not available (%s); using RFM rules", exc)
+        return None
+    try:
+        scored = score_customers(data, as_of)
+    except ForecastingError as exc:
+        log.info("no champion churn model (%s); churn probabilities come from RFM rules",
+                 str(exc).splitlines()[0])
+        return None
+    scored = scored.copy()
+    scored[CUSTOMER_ID] = scored[CUSTOMER_ID].astype(str)
+    scored = scored.set_index(CUSTOMER_ID)
+    if "reasons" in scored:
+        scored["reasons"] = scored["reasons"].map(reasons_text)
+    versions = scored.get("model_version", pd.Series("?", index=scored.index))
+    scored["churn_source"] = "model v" + versions.astype(str)
+    cols = [c for c in ("churn_probability", "risk_band", "reasons", "churn_source")
+            if c in scored]
+    return scored[cols]
+
+
+def reasons_text(value) -> str:
+    """Reasons as one ``"; "``-separated string (accepts a list, an array or a string)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return "; ".join(str(v) for v in value)
+    except TypeError:
+        return str(value)
+
+
+def _lifecycle(rfm: pd.DataFrame, p: pd.Series, cfg: SegmentConfig) -> pd.Series:
+    churned_after = cfg.churned_after_days or cfg.lookback_days
+    stage = np.select(
+        [rfm["days_since_last_order"] >= churned_after,
+         rfm["days_since_first_order"] < cfg.new_days,
+         p >= cfg.at_risk_probability],
+        ["churned", "new", "at risk"], default="active")
+    return pd.Series(stage, index=rfm.index, dtype=object)
+
+
+def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
+             use_model: bool = True) -> pd.DataFrame:
+    """One row per customer as of ``as_of``: RFM, segment, stage, churn probability, value.
+
+    Columns: ``customer_id``, the :func:`rfm_segments` columns, ``churn_probability``,
+    ``churn_source`` (``"model v<N>"`` or ``"rfm rules"``), ``lifecycle_stage``,
+    ``revenue_to_date``, ``revenue_if_retained_12m``, ``expected_revenue_12m``,
+    ``value_at_risk_12m`` and, from the model when there is one, ``risk_band`` and
+    ``reasons``. Sorted by ``value_at_risk_12m`` (largest first), then ``customer_id``.
+    """
+    end = day_end(as_of)
+    rfm = rfm_segments(data.orders, as_of, cfg.lookback_days)
+    scored = model_scores(data, as_of) if use_model else None
+    rules = rule_churn_probability(rfm, data.orders, as_of, cfg)
+    p = rules.copy()
+    source = pd.Series(CHURN_SOURCE_RULES, index=rfm.index, dtype=object)
+    if scored is not None and "churn_probability" in scored:
+        hit = scored["churn_probability"].reindex(rfm.index)
+        source = source.where(hit.isna(), scored["churn_source"].reindex(rfm.index))
+        p = hit.fillna(rules).astype(float)
+        for col in ("risk_band", "reasons"):
+            if col in scored:
+                rfm[col] = scored[col].reindex(rfm.index)
+    else:
+        log.info("churn probabilities from RFM rules (historical churn rate by segment)")
+    rfm["churn_probability"] = p.clip(0.0, 1.0)
+    rfm["churn_source"] = source
+    rfm["lifecycle_stage"] = _lifecycle(rfm, rfm["churn_probability"], cfg)
+    rev_window = rfm[f"revenue_{cfg.lookback_days}d"].clip(lower=0.0)
+    rfm["revenue_if_retained_12m"] = rev_window * 365.0 / cfg.lookback_days
+    rfm["expected_revenue_12m"] = rfm["revenue_if_retained_12m"] * (1 - rfm["churn_probability"])
+    rfm["value_at_risk_12m"] = rfm["revenue_if_retained_12m"] * rfm["churn_probability"]
+    out = rfm.reset_index()
+    prospects = _prospects(data, out[CUSTOMER_ID], end)
+    if len(prospects):
+        out = pd.concat([out, prospects], ignore_index=True)
+    out = out.sort_values(["value_at_risk_12m", CUSTOMER_ID], ascending=[False, True],
+                          na_position="last", kind="stable").reset_index(drop=True)
+    log.info("segmented %d customers as of %s (%d prospects)", len(out),
+             (end - pd.Timedelta(days=1)).date(), len(prospects))
+    return out
+
+
+def _prospects(data: Dataset, buyers: pd.Series, end: pd.Timestamp) -> pd.DataFrame:
+    """Customers of the customers table with no completed order before ``end``."""
+    if data.customers is None or CUSTOMER_ID not in data.customers:
+        return pd.DataFrame()
+    ids = data.customers[CUSTOMER_ID].dropna().astype(str)
+    if "created_at" in data.customers:
+        created = data.customers["created_at"]
+        ids = ids[created.isna() | (created < end)]
+    ids = pd.Index(ids.unique()).difference(pd.Index(buyers))
+    return pd.DataFrame({CUSTOMER_ID: ids, "lifecycle_stage": "prospect",
+                         "revenue_to_date": 0.0, "revenue_if_retained_12m": 0.0,
+                         "expected_revenue_12m": 0.0, "value_at_risk_12m": 0.0})
