@@ -1,0 +1,118 @@
+"""Typed, small churn configuration: logged with every run and stored inside the model.
+
+Example:
+    >>> from forecasting.churn.config import ChurnConfig
+    >>> cfg = ChurnConfig(horizon_days=60)
+    >>> cfg.to_dict()["horizon_days"]
+    60
+    >>> ChurnConfig.from_dict(cfg.to_dict()) == cfg
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from forecasting.errors import ForecastingError
+
+EXPERIMENT = "churn"
+MODEL_NAME = "churn"  # time-based models (the champion behind `forecasting score`)
+TABLE_MODEL_NAME = "churn_table"  # --table models: other features, so another registered model
+DEFAULT_BANDS = (0.3, 0.6)
+
+
+@dataclass(frozen=True)
+class LightGBMParams:
+    """Hyperparameters of :class:`forecasting.churn.estimators.LightGBMChurn`.
+
+    Shallow, strongly regularised trees with a small learning rate; the number of trees is
+    found by early stopping on a validation fold (``max_trees`` is only the ceiling).
+    """
+
+    learning_rate: float = 0.01
+    num_leaves: int = 4
+    min_child_samples: int = 50
+    reg_lambda: float = 5.0
+    subsample: float = 0.8
+    colsample_bytree: float = 0.7
+    max_trees: int = 5000
+    early_stopping_rounds: int = 200
+
+
+@dataclass(frozen=True)
+class ChurnConfig:
+    """Everything a churn training run depends on besides the data.
+
+    * ``horizon_days`` -- churn = no completed order in ``(cutoff, cutoff + horizon_days]``
+    * ``lookback_days`` -- a customer is active at a cutoff with an order in the lookback
+    * ``n_cutoffs`` / ``cutoff_step_days`` -- training cutoffs, every ``step`` days before
+      the holdout cutoff; the latest one is the validation fold (early stopping, calibration)
+    * ``model`` -- ``blend`` (LightGBM + logistic, weight chosen on validation), ``lightgbm``
+      or ``logistic``
+    * ``bands`` -- churn-probability thresholds between the low/medium/high risk bands
+    """
+
+    horizon_days: int = 90
+    lookback_days: int = 365
+    n_cutoffs: int = 6
+    cutoff_step_days: int = 30
+    model: str = "blend"
+    calibration: str = "auto"  # auto | none | sigmoid | isotonic
+    validation_fraction: float = 0.2  # table mode: stratified split inside each fit
+    cv_folds: int = 5
+    seed: int = 0
+    bands: tuple[float, float] = DEFAULT_BANDS
+    lightgbm: LightGBMParams = field(default_factory=LightGBMParams)
+
+    def __post_init__(self) -> None:
+        if self.horizon_days < 1:
+            raise ForecastingError(f"horizon_days must be at least 1 day, got {self.horizon_days}")
+        if self.n_cutoffs < 2:
+            raise ForecastingError(
+                f"n_cutoffs must be at least 2 (one to train, one to validate), got {self.n_cutoffs}")
+        if self.model not in ("blend", "lightgbm", "logistic"):
+            raise ForecastingError(
+                f"model must be blend, lightgbm or logistic, got {self.model!r}")
+        if self.calibration not in ("auto", "none", "sigmoid", "isotonic"):
+            raise ForecastingError(
+                f"calibration must be auto, none, sigmoid or isotonic, got {self.calibration!r}")
+        if self.cv_folds < 2:
+            raise ForecastingError(f"--cv needs at least 2 folds, got {self.cv_folds}")
+        check_bands(self.bands)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["bands"] = list(self.bands)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ChurnConfig:
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known}
+        if "lightgbm" in kw and isinstance(kw["lightgbm"], dict):
+            kw["lightgbm"] = LightGBMParams(**kw["lightgbm"])
+        if "bands" in kw:
+            kw["bands"] = tuple(float(b) for b in kw["bands"])
+        return cls(**kw)
+
+
+def check_bands(bands: tuple[float, ...] | list[float]) -> tuple[float, float]:
+    """Two increasing thresholds in (0, 1): low < b0 <= medium < b1 <= high."""
+    bands = tuple(float(b) for b in bands)
+    if len(bands) != 2 or not (0.0 < bands[0] < bands[1] < 1.0):
+        raise ForecastingError(
+            f"risk bands must be two increasing probabilities between 0 and 1 like 0.3,0.6; "
+            f"got {','.join(str(b) for b in bands)}")
+    return bands  # type: ignore[return-value]
+
+
+def parse_bands(text: str) -> tuple[float, float]:
+    """``"0.3,0.6"`` -> ``(0.3, 0.6)``, with a clear error for anything else."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ForecastingError(
+            f"--bands must be two comma-separated probabilities like 0.3,0.6; got {text!r}"
+        ) from None
+    return check_bands(values)

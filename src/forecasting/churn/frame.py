@@ -1,0 +1,88 @@
+"""Column typing learned at fit and reapplied at predict: one code path for train and serve.
+
+A churn feature table has numeric columns (floats, ints, booleans) and categorical columns
+(text or ``category`` dtype). :class:`FeatureFrame` remembers which is which and the
+categories seen in training, so that a single row sent to the API is typed exactly like the
+training rows (unknown categories become missing, never an error).
+
+Example:
+    >>> import pandas as pd
+    >>> ff = FeatureFrame().fit(pd.DataFrame({"x": [1, 2], "tier": ["a", "b"]}))
+    >>> ff.numeric_, ff.categorical_
+    (['x'], ['tier'])
+    >>> ff.transform(pd.DataFrame({"x": ["3"], "tier": ["zzz"]})).iloc[0].tolist()
+    [3.0, nan]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import DataError, ForecastingError, Problem
+
+MISSING_CATEGORY = "(missing)"
+
+
+def is_numeric(s: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+
+class FeatureFrame:
+    """Learns numeric vs categorical columns and categories; ``transform`` reapplies them."""
+
+    def fit(self, X: pd.DataFrame) -> FeatureFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise ForecastingError(f"features must be a pandas DataFrame, got {type(X).__name__}")
+        if X.shape[1] == 0:
+            raise ForecastingError("no feature columns: the table has only the label/id columns")
+        self.columns_ = [str(c) for c in X.columns]
+        self.numeric_ = [c for c in self.columns_ if is_numeric(X[c])]
+        self.categorical_ = [c for c in self.columns_ if c not in self.numeric_]
+        self.categories_ = {
+            c: sorted(X[c].dropna().astype(str).unique().tolist()) for c in self.categorical_
+        }
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """A new frame with the training columns in training order: floats and categoricals.
+
+        Missing columns are an error naming them; extra columns are ignored.
+        """
+        missing = [c for c in self.columns_ if c not in X.columns]
+        if missing:
+            raise DataError([Problem(
+                table="features", column=", ".join(missing[:10]), rule="missing column",
+                count=len(missing),
+                message=f"{len(missing)} feature column(s) the model was trained on are absent",
+                fix="send every feature column the model was trained on (missing values may "
+                    "be null, but the column must be there)")], context="churn features")
+        out = {}
+        for c in self.numeric_:
+            out[c] = pd.to_numeric(X[c], errors="coerce").astype("float64").to_numpy()
+        for c in self.categorical_:
+            values = X[c].astype("object").where(X[c].notna(), None)
+            values = values.map(lambda v: None if v is None else str(v))
+            out[c] = pd.Categorical(values, categories=self.categories_[c])
+        return pd.DataFrame(out, index=X.index)[self.columns_]
+
+
+def as_binary_labels(y, name: str = "label") -> np.ndarray:
+    """0/1 int array from 0/1, bool, or yes/no-like values; two classes required."""
+    arr = np.asarray(y)
+    if arr.dtype.kind in "iub":
+        out = arr.astype(int)
+    elif arr.dtype.kind == "f":
+        if np.isnan(arr).any():
+            raise ForecastingError(f"{name} has missing values: every row needs a label")
+        out = arr.astype(int)
+    else:
+        raise ForecastingError(f"{name} must be 0/1 integers; got dtype {arr.dtype}")
+    bad = set(np.unique(out)) - {0, 1}
+    if bad:
+        raise ForecastingError(f"{name} must be 0/1; found {sorted(bad)[:5]}")
+    if len(np.unique(out)) < 2:
+        raise ForecastingError(
+            f"{name} has only one class ({int(out[0]) if len(out) else 'no rows'}): a churn model "
+            "needs both churned (1) and retained (0) examples")
+    return out
