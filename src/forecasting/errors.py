@@ -28,7 +28,8 @@ class Problem:
 
     def format(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
-        lines = [f"[{where}] {self.rule}: {self.message} ({self.count} row(s))"]
+        count = f" ({self.count:,} row(s))" if self.count else ""
+        lines = [f"[{where}] {self.rule}: {self.message}{count}"]
         for r in self.rows:
             lines.append(f"    e.g. {r}")
         lines.append(f"    fix: {self.fix}")

@@ -91,10 +91,12 @@ class ValidationReport:
                 if len(s):
                     first, last = s.min().date().isoformat(), s.max().date().isoformat()
             customers = (int(df[CUSTOMER_ID].dropna().nunique())
-                         if CUSTOMER_ID in df else None)
+                         if CUSTOMER_ID in df else pd.NA)
             rows.append({"table": name, "rows": len(df), "customers": customers,
                          "first_date": first, "last_date": last})
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        out["customers"] = out["customers"].astype("Int64")
+        return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -134,7 +136,7 @@ class _Checker:
                                      rows=_examples(df, mask, cols)))
 
     def table_problem(self, table: str, column: str | None, rule: str, message: str,
-                      fix: str, count: int = 1) -> None:
+                      fix: str, count: int = 0) -> None:
         self.problems.append(Problem(table, column, rule, count, message, fix))
 
     def repair(self, what: str, count: int) -> None:
@@ -241,7 +243,7 @@ def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame) -> pd.DataFrame
         chk.table_problem(table.name, c, "missing column",
                           f"required column {c!r} is absent (columns present: "
                           f"{', '.join(map(str, raw.columns)) or 'none'})",
-                          f"add a {c!r} column to {table.name}{hint}")
+                          f"add the column {c!r} to {table.name}{hint}")
     if df.columns.duplicated().any():
         dup = sorted(set(df.columns[df.columns.duplicated()]))
         chk.table_problem(table.name, dup[0], "duplicate column",
