@@ -359,6 +359,9 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     prospects = _prospects(data, out[CUSTOMER_ID], end)
     if len(prospects):
         out = pd.concat([out, prospects], ignore_index=True)
+    int_cols = ["days_since_last_order", "days_since_first_order",
+                f"orders_{cfg.lookback_days}d", "r_score", "f_score", "m_score"]
+    out[int_cols] = out[int_cols].astype("Int64")  # empty (not 0) for prospects
     out = out.sort_values(["value_at_risk_12m", CUSTOMER_ID], ascending=[False, True],
                           na_position="last", kind="stable").reset_index(drop=True)
     log.info("segmented %d customers as of %s (%d prospects)", len(out),
