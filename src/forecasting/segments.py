@@ -72,6 +72,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecasting.cutoff import as_of_instant
 from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
 from forecasting.schema import (
@@ -115,16 +116,11 @@ class SegmentConfig:
 
 
 def day_end(as_of) -> pd.Timestamp:
-    """The first instant after the day ``as_of``: events strictly before it are "on or before"."""
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise ForecastingError(f"as-of date {as_of!r} is not a date; use YYYY-MM-DD") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ForecastingError(f"as-of date {as_of!r} is not a date; use YYYY-MM-DD")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize() + pd.Timedelta(days=1)
+    """Midnight after the day of ``as_of``: events before it are "on or before as_of".
+
+    Same convention as :func:`forecasting.cutoff.as_of_instant` (a date means its whole day).
+    """
+    return as_of_instant(as_of).normalize() + pd.Timedelta(days=1)
 
 
 def revenue_lines(orders: pd.DataFrame) -> pd.DataFrame:
