@@ -1,0 +1,51 @@
+"""Churn labels come from the window after the cutoff, and only complete windows are used."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from forecasting.errors import ForecastingError
+from forecasting.labels import churn_labels, latest_complete_cutoff, training_cutoffs
+
+T = pd.Timestamp
+
+
+def orders() -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": ["a", "a", "b", "b", "c", "d", "d", "e"],
+        "status": ["completed", "completed", "completed", "cancelled", "completed",
+                   "completed", "completed", "completed"],
+        "order_date": [
+            T("2024-01-10"), T("2024-04-30 23:59"),  # a: back at the very end of the window: 0
+            T("2024-01-15"), T("2024-02-10"),        # b: only a cancelled order after: 1
+            T("2023-01-01"),                          # c: not active in the lookback: no label
+            T("2024-01-31 23:00"), T("2024-05-01"),  # d: back a day after the window: 1
+            T("2024-05-01")],                         # e: first order after the cutoff: no label
+    })
+
+
+def test_labels_use_only_the_window_after_the_cutoff():
+    y = churn_labels(orders(), "2024-01-31", horizon_days=90)
+    assert y.to_dict() == {"a": 0, "b": 1, "d": 1}
+    assert y.index.name == "customer_id"
+
+
+def test_incomplete_label_window_is_refused():
+    with pytest.raises(ForecastingError, match="not complete"):
+        churn_labels(orders(), "2024-03-01", horizon_days=90)
+
+
+def test_latest_complete_cutoff_and_training_cutoffs():
+    assert latest_complete_cutoff(orders(), 90) == T("2024-05-01") - pd.Timedelta(days=90)
+    cuts = training_cutoffs(orders(), horizon_days=30, n=4, step_days=30)
+    holdout = latest_complete_cutoff(orders(), 30)
+    assert cuts == sorted(cuts)
+    assert all(c + pd.Timedelta(days=30) <= holdout for c in cuts)  # label windows end before
+
+
+def test_online_retail_holdout_cutoff_is_2011_09_10():
+    """Documented anchor: last invoice 2011-12-09, 90-day horizon -> 2011-09-10."""
+    o = pd.DataFrame({"customer_id": ["1", "2"], "status": ["completed"] * 2,
+                      "order_date": [T("2010-12-01 08:26"), T("2011-12-09 12:50")]})
+    assert latest_complete_cutoff(o, 90) == T("2011-09-10")
