@@ -88,9 +88,10 @@ def _max_by(code: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 def _gaps(code: np.ndarray, ago: np.ndarray, in_year: np.ndarray, n: int) -> dict:
     """Mean and spread of days between consecutive distinct order days (last 365 days)."""
-    c, d = code[in_year], ago[in_year]
-    pairs = np.unique(np.stack([c, -d]).T.astype(np.int64), axis=0)  # by customer, then time
-    c, t = pairs[:, 0], pairs[:, 1]
+    c, d = code[in_year].astype(np.int64), ago[in_year].astype(np.int64)
+    span = int(d.max()) + 1 if len(d) else 1
+    key = np.unique(c * span + (span - 1 - d))  # distinct (customer, day), by customer then time
+    c, t = key // span, key % span
     same = np.r_[False, c[1:] == c[:-1]]
     gap = np.diff(t, prepend=0).astype(float)
     gc, g = c[same], gap[same]
