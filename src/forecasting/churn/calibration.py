@@ -15,6 +15,7 @@ from sklearn.model_selection import StratifiedKFold
 
 METHODS = ("none", "sigmoid", "isotonic")
 _EPS = 1e-6
+_TIE = 1e-4
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -45,7 +46,8 @@ class Calibrator:
         if self.method == "sigmoid":
             out = self.model_.predict_proba(_logit(proba).reshape(-1, 1))[:, 1]
         elif self.method == "isotonic":
-            out = self.model_.predict(proba)
+            # a tiny increasing term keeps the ranking inside isotonic plateaus (ROC AUC)
+            out = self.model_.predict(proba) * (1 - _TIE) + _TIE * proba
         else:
             out = proba
         return np.clip(out, 0.0, 1.0)

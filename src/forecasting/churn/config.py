@@ -31,11 +31,11 @@ class LightGBMParams:
     """
 
     learning_rate: float = 0.01
-    num_leaves: int = 4
-    min_child_samples: int = 50
-    reg_lambda: float = 5.0
-    subsample: float = 0.8
-    colsample_bytree: float = 0.7
+    num_leaves: int = 3
+    min_child_samples: int = 100
+    reg_lambda: float = 10.0
+    subsample: float = 0.7
+    colsample_bytree: float = 0.5
     max_trees: int = 5000
     early_stopping_rounds: int = 200
 
@@ -48,8 +48,8 @@ class ChurnConfig:
     * ``lookback_days`` -- a customer is active at a cutoff with an order in the lookback
     * ``n_cutoffs`` / ``cutoff_step_days`` -- training cutoffs, every ``step`` days before
       the holdout cutoff; the latest one is the validation fold (early stopping, calibration)
-    * ``model`` -- ``blend`` (LightGBM + logistic, weight chosen on validation), ``lightgbm``
-      or ``logistic``
+    * ``model`` -- ``blend`` (LightGBM + spline logistic averaged with ``blend_weight`` on
+      LightGBM, ``auto`` = chosen on validation), ``lightgbm`` or ``logistic``
     * ``bands`` -- churn-probability thresholds between the low/medium/high risk bands
     """
 
@@ -58,6 +58,7 @@ class ChurnConfig:
     n_cutoffs: int = 6
     cutoff_step_days: int = 30
     model: str = "blend"
+    blend_weight: float | str = 0.5
     calibration: str = "auto"  # auto | none | sigmoid | isotonic
     validation_fraction: float = 0.2  # table mode: stratified split inside each fit
     cv_folds: int = 5

@@ -10,8 +10,9 @@ Example:
     >>> ff = FeatureFrame().fit(pd.DataFrame({"x": [1, 2], "tier": ["a", "b"]}))
     >>> ff.numeric_, ff.categorical_
     (['x'], ['tier'])
-    >>> ff.transform(pd.DataFrame({"x": ["3"], "tier": ["zzz"]})).iloc[0].tolist()
-    [3.0, nan]
+    >>> row = ff.transform(pd.DataFrame({"x": ["3"], "tier": ["zzz"]})).iloc[0]
+    >>> float(row["x"]), row["tier"]
+    (3.0, nan)
 """
 
 from __future__ import annotations
