@@ -144,44 +144,39 @@ def generate(customers: int = 2000, products: int = 100, start: str = "2023-01-0
     return data
 
 
+def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
+
+
 def _orders_table(sold: tuple, returned: tuple, cids, pids, t0) -> pd.DataFrame:
-    c, day, p, qty, amount, promised, delivered, status = sold
+    """Order lines with ids ``O0000001`` ... in order-date order; returns ``R0000001`` ..."""
+    c, day, p, qty, amount, promised, delivered, status, seq, line_no = sold
+    order = np.lexsort((line_no, seq, day))
+    seq_sorted = seq[order]
+    new = np.r_[True, seq_sorted[1:] != seq_sorted[:-1]]
+    codes = np.cumsum(new) - 1
     rc, rday, rp, rqty, ramount = returned
-    frames = []
-    for prefix, cc, dd, pp, q, am, pr, dl, stt in (
-        ("O", c, day, p, qty, amount, promised, delivered, status),
-        ("R", rc, rday, rp, rqty, ramount, np.full(rc.size, np.nan), np.full(rc.size, np.nan),
-         np.ones(rc.size, int)),
-    ):
-        # one order per (customer, day, promised, delivered) of the sold lines; returns one each
-        key = (np.arange(cc.size) if prefix == "R"
-               else pd.MultiIndex.from_arrays([cc, dd, pr, np.nan_to_num(dl, nan=-1)]))
-        order = np.argsort(dd, kind="stable")
-        key_sorted = key[order]
-        codes = pd.factorize(key_sorted)[0]
-        line_no = pd.Series(codes).groupby(codes).cumcount().to_numpy()
-        frames.append(pd.DataFrame({
-            s.ORDER_ID: np.char.add(prefix, np.char.zfill((codes + 1).astype(str), 7)),
-            s.LINE_NO: line_no,
-            s.CUSTOMER_ID: cids[cc[order]],
-            s.PRODUCT_ID: pids[pp[order]],
-            s.ORDER_DATE: _dates(t0, dd[order]),
-            s.QUANTITY: q[order].astype(float),
-            s.AMOUNT: am[order].astype(float),
-            s.PROMISED_DATE: _dates(t0, pr[order]),
-            s.DELIVERED_DATE: _dates(t0, dl[order]),
-            s.STATUS: STATUSES[stt[order]],
-        }))
-    return (pd.concat(frames, ignore_index=True)
-            .sort_values([s.ORDER_DATE, s.ORDER_ID, s.LINE_NO], kind="stable")
-            .reset_index(drop=True))
+    rorder = np.argsort(rday, kind="stable")
+    none = np.full(rc.size, np.nan)
+    return pd.DataFrame({
+        s.ORDER_ID: np.r_[_ids("O", int(new.sum()), 7)[codes], _ids("R", rc.size, 7)],
+        s.LINE_NO: np.r_[line_no[order], np.zeros(rc.size, int)],
+        s.CUSTOMER_ID: cids[np.r_[c[order], rc[rorder]]],
+        s.PRODUCT_ID: pids[np.r_[p[order], rp[rorder]]],
+        s.ORDER_DATE: _dates(t0, np.r_[day[order], rday[rorder]]),
+        s.QUANTITY: np.r_[qty[order], rqty[rorder]].astype(float),
+        s.AMOUNT: np.r_[amount[order], ramount[rorder]].astype(float),
+        s.PROMISED_DATE: _dates(t0, np.r_[promised[order], none]),
+        s.DELIVERED_DATE: _dates(t0, np.r_[delivered[order], none]),
+        s.STATUS: STATUSES[np.r_[status[order], np.ones(rc.size, int)]],
+    }).sort_values(s.ORDER_DATE, kind="stable").reset_index(drop=True)
 
 
 def _complaints_table(raw: tuple, cids, t0) -> pd.DataFrame:
     c, opened, cat, sev, resolved = raw
     order = np.lexsort((c, opened))
     return pd.DataFrame({
-        s.COMPLAINT_ID: [f"K{i:06d}" for i in range(1, c.size + 1)],
+        s.COMPLAINT_ID: _ids("K", c.size, 6),
         s.CUSTOMER_ID: cids[c[order]],
         s.OPENED_AT: _dates(t0, opened[order]),
         s.CATEGORY: CATEGORY_CODES[cat[order]],

@@ -46,6 +46,7 @@ class _Out:
     returns: list = field(default_factory=list)
     complaints: list = field(default_factory=list)
     surveys: list = field(default_factory=list)
+    n_orders: int = 0
 
 
 def _season(day: np.ndarray, t0: pd.Timestamp) -> np.ndarray:
@@ -146,7 +147,10 @@ def _orders(rng, cust, prod, c_idx, c_day, t0, span, out):
     ret_qty = -np.maximum(1, np.round(qty[ret] * share))
     out.returns.append((c[ret][keep], ret_day[keep].astype(int), p[ret][keep], ret_qty[keep],
                         np.round(ret_qty * amount[ret] / qty[ret], 2)[keep]))
-    out.orders.append((c, day, p, qty, amount, promised[o], delivered[o], status[o]))
+    line_no = np.arange(k) - first[o]
+    seq = out.n_orders + o
+    out.n_orders += m
+    out.orders.append((c, day, p, qty, amount, promised[o], delivered[o], status[o], seq, line_no))
     return {"c_idx": c_idx, "delivered": delivered, "late": late, "delay": delay,
             "problem_c": c[problem], "problem_day": delivered[o][problem]}
 
@@ -235,6 +239,8 @@ def _update_and_churn(rng, cust, st, ev, churn_day, start_day, a, b, out):
 
 def _frames(out: _Out) -> dict[str, tuple]:
     """Concatenate the per-month pieces into column arrays."""
-    cat = lambda parts: tuple(np.concatenate(x) for x in zip(*parts))  # noqa: E731
+    def cat(parts):
+        return tuple(np.concatenate(x) for x in zip(*parts))
+
     return {"orders": cat(out.orders), "returns": cat(out.returns),
             "complaints": cat(out.complaints), "surveys": cat(out.surveys)}
