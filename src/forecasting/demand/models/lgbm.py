@@ -1,0 +1,198 @@
+"""A global LightGBM forecaster: one model learns from every series.
+
+Multi-step strategy: **direct**, one model with the horizon step ``k`` as a feature. A row is
+(series, origin ``o``, step ``k``); its features use observations up to ``o`` only and its
+target is ``y[o + k] / scale_o``, where ``scale_o`` is the mean level over the year before the
+origin. Forecasts never feed back into features (no recursion), so the forecast for step
+``k`` is the same whatever the horizon asked for; the contract tests check that.
+
+Features (all relative to ``scale_o``, so series of any size share one model):
+
+* the last ``n_lags`` observations; the mean of the last season and of the last year; the
+  ratio of the last year's mean to the year before (trend); the spread of the last year
+* the value one year (and, for daily data, one week) before the target date, and the mean
+  of its three neighbours (a smoothed seasonal lag)
+* the step ``k``; calendar of the target date (month; week of year; weekday, day of month
+  and day of year for daily data); month of the origin
+* ``log1p(scale_o)`` and the product attributes of the panel (categorical)
+
+Target scaling makes a multiplicative panel (store x item x weekday x month x trend) an
+additive problem for the trees; ``objective`` is LightGBM's (``l2`` default, ``l1`` for a
+median, ``tweedie`` for counts).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from forecasting.demand import freq as freqs
+from forecasting.demand.models.base import Forecaster, nonneg
+from forecasting.demand.panel import Panel
+
+log = logging.getLogger(__name__)
+
+_MONTHLY = {"MS": 1, "ME": 1, "QS": 3, "QE": 3, "YS": 12, "YE": 12}
+
+
+def _dates(panel: Panel, rows: np.ndarray, rel: np.ndarray) -> pd.DatetimeIndex:
+    """Dates of period ``rel`` (0 = last observation, 1 = the next one) of series ``rows``."""
+    last = panel.last_ds[rows]
+    f = panel.freq
+    if f in ("D", "W"):
+        step = np.timedelta64(1 if f == "D" else 7, "D")
+        return pd.DatetimeIndex(last + rel.astype(np.int64) * step)
+    months = last.astype("datetime64[M]").astype(np.int64) + rel.astype(np.int64) * _MONTHLY[f]
+    start = months.astype("datetime64[M]").astype("datetime64[ns]")
+    d = pd.DatetimeIndex(start)
+    return d + pd.offsets.MonthEnd(0) if f in ("ME", "QE", "YE") else d
+
+
+class LightGBMDirect(Forecaster):
+    """Global direct multi-step LightGBM (see the module docstring)."""
+
+    name = "lightgbm"
+    is_global = True
+
+    def __init__(self, horizon: int | None = None, n_lags: int | None = None,
+                 objective: str = "l2", n_estimators: int = 400, learning_rate: float = 0.05,
+                 num_leaves: int = 63, min_child_samples: int = 50, max_rows: int = 1_200_000,
+                 n_jobs: int = 2, seed: int = 0):
+        self.horizon = horizon
+        self.n_lags = n_lags
+        self.objective = objective
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.max_rows = max_rows
+        self.n_jobs = n_jobs
+        self.seed = seed
+
+    # -- features -----------------------------------------------------------------------
+    def _setup(self, panel: Panel) -> None:
+        self.m_ = panel.season_length
+        self.year_ = freqs.long_season_length(panel.freq)
+        self.lags_ = self.n_lags or int(min(max(2 * self.m_, 14), 28 if self.m_ == 7 else 52))
+        self.pad_ = 2 * self.year_ + self.lags_ + 2
+
+    def _features(self, panel: Panel, yp: np.ndarray, rows: np.ndarray, origin: np.ndarray,
+                  step: np.ndarray) -> pd.DataFrame:
+        """Feature table for (series row, origin column, step); ``yp`` is left-padded."""
+        p, Y1 = self.pad_, self.year_
+        o = origin + p
+
+        def at(offset):
+            return yp[rows, o + offset]
+
+        def window_mean(width, end=0):
+            cols = o[:, None] + end - np.arange(width)[None, :]
+            return np.nanmean(yp[rows[:, None], cols], axis=1)
+
+        with np.errstate(all="ignore"):
+            year_mean = window_mean(Y1)
+            prev_year = window_mean(Y1, end=-Y1)
+            scale = np.where(np.isfinite(year_mean) & (year_mean > 0), year_mean, np.nan)
+            fallback = np.nanmean(np.abs(yp[rows[:, None], o[:, None] - np.arange(Y1)[None]]),
+                                  axis=1)
+            scale = np.where(np.isnan(scale), np.where(fallback > 0, fallback, 1.0), scale)
+            cols: dict[str, np.ndarray] = {"step": step.astype(float)}
+            for j in range(self.lags_):
+                cols[f"lag_{j}"] = at(-j) / scale
+            cols["mean_season"] = window_mean(max(self.m_, 1)) / scale
+            cols["mean_year"] = year_mean / scale
+            cols["trend_year"] = year_mean / prev_year
+            sd_cols = o[:, None] - np.arange(Y1)[None, :]
+            cols["sd_year"] = np.nanstd(yp[rows[:, None], sd_cols], axis=1) / scale
+            back = Y1 * np.ceil(step / Y1).astype(int)
+            tgt = o + step
+            cols["ylag_year"] = yp[rows, tgt - back] / scale
+            nb = np.stack([yp[rows, np.minimum(tgt - back + d, o)] for d in (-1, 0, 1)], 1)
+            cols["ylag_year_smooth"] = np.nanmean(nb, axis=1) / scale
+            if self.m_ > 1 and self.m_ != Y1:
+                backs = self.m_ * np.ceil(step / self.m_).astype(int)
+                cols["ylag_season"] = yp[rows, tgt - backs] / scale
+            cols["log_scale"] = np.log1p(np.abs(scale))
+        target_dates = _dates(panel, rows, origin - (panel.T - 1) + step)
+        origin_dates = _dates(panel, rows, origin - (panel.T - 1))
+        cols["month"] = target_dates.month.values.astype(float)
+        cols["origin_month"] = origin_dates.month.values.astype(float)
+        if panel.freq in ("D", "W"):
+            cols["weekofyear"] = target_dates.isocalendar().week.values.astype(float)
+        if panel.freq == "D":
+            cols["dayofweek"] = target_dates.dayofweek.values.astype(float)
+            cols["dayofmonth"] = target_dates.day.values.astype(float)
+            cols["dayofyear"] = target_dates.dayofyear.values.astype(float)
+        X = pd.DataFrame(cols)
+        if self.static_ is not None:
+            for c in self.static_.columns:
+                X[f"attr_{c}"] = pd.Categorical(self.static_[c].to_numpy()[rows],
+                                                categories=self.categories_[c])
+        X.attrs["scale"] = scale
+        return X
+
+    def _padded(self, panel: Panel) -> np.ndarray:
+        return np.concatenate([np.full((panel.n, self.pad_), np.nan), panel.y], axis=1)
+
+    # -- fit / predict ------------------------------------------------------------------
+    def fit(self, panel: Panel) -> LightGBMDirect:
+        import lightgbm as lgb
+
+        if self.horizon is None:
+            raise ValueError("LightGBMDirect needs horizon= (the longest step it will predict)")
+        h = int(self.horizon)
+        self._setup(panel)
+        self.static_ = panel.static
+        self.categories_ = ({c: pd.Index(panel.static[c].astype(str).unique())
+                             for c in panel.static.columns} if panel.static is not None else {})
+        if self.static_ is not None:
+            self.static_ = panel.static.astype(str)
+        yp = self._padded(panel)
+        first = np.argmax(~np.isnan(panel.y), axis=1)
+        min_hist = max(self.m_ + 1, min(self.year_, 2 * self.m_) + 1)
+        T = panel.T
+        origins = np.arange(T - 2, -1, -1)  # the most recent first
+        n_per_origin = panel.n * h
+        stride = max(1, int(np.ceil(len(origins) * n_per_origin / self.max_rows)))
+        origins = origins[::stride]
+        R, O, K = [], [], []
+        for o in origins:
+            ok = (o - first + 1) >= min_hist
+            if not ok.any():
+                continue
+            r = np.flatnonzero(ok)
+            k = np.arange(1, h + 1)
+            rr, kk = np.repeat(r, h), np.tile(k, len(r))
+            keep = o + kk <= T - 1
+            R.append(rr[keep]); O.append(np.full(keep.sum(), o)); K.append(kk[keep])
+        if not R:
+            raise ValueError("series too short for LightGBMDirect")
+        rows, origin, step = map(np.concatenate, (R, O, K))
+        X = self._features(panel, yp, rows, origin, step)
+        target = yp[rows, origin + self.pad_ + step] / X.attrs["scale"]
+        keep = np.isfinite(target)
+        X, target = X[keep], target[keep]
+        log.debug("lightgbm: %d rows x %d features", len(X), X.shape[1])
+        self.model_ = lgb.LGBMRegressor(
+            objective=self.objective, n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate, num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples, subsample=0.8, subsample_freq=1,
+            colsample_bytree=0.8, random_state=self.seed, n_jobs=self.n_jobs,
+            deterministic=True, force_row_wise=True, verbose=-1)
+        self.model_.fit(X, target)
+        self.panel_ = panel
+        self.yp_ = yp
+        return self
+
+    def predict(self, h: int) -> np.ndarray:
+        if h > self.horizon:
+            raise ValueError(f"fitted for horizon {self.horizon}, asked for {h}")
+        panel = self.panel_
+        rows = np.repeat(np.arange(panel.n), h)
+        step = np.tile(np.arange(1, h + 1), panel.n)
+        origin = np.full(rows.size, panel.T - 1)
+        X = self._features(panel, self.yp_, rows, origin, step)
+        pred = self.model_.predict(X) * X.attrs["scale"]
+        return nonneg(pred.reshape(panel.n, h))
