@@ -110,6 +110,8 @@ _SPECIAL: dict[str, Callable[[pd.Series, str], str]] = {
     "on_time_rate_365d": _rate("on-time deliveries in the last 365 days:"),
     "return_rate_365d": _rate("returned lines in the last 365 days:"),
     "avg_order_value_365d": lambda row, f: f"average order {_fmt(_num(row.get(f)))} in the last 365 days",
+    "amount_lifetime": lambda row, f: f"spend to date {_fmt(_num(row.get(f)))}",
+    "orders_lifetime": lambda row, f: _plural(_num(row.get(f)), "order") + " to date",
     "tenure_days": lambda row, f: f"customer for {_fmt(_num(row.get(f)))} days",
     "order_gap_mean_days": lambda row, f: f"orders every {_num(row.get(f)):.0f} days on average",
     "order_gap_std_days": lambda row, f: f"irregular orders: gaps vary by {_num(row.get(f)):.0f} days",
@@ -151,11 +153,37 @@ def _windowed(feature: str, row: pd.Series) -> str | None:
     return f"{what.replace('_', ' ')} {_fmt(v)} {when}"
 
 
+_MISSING = {
+    "amount_trend_90d": "no spend in the last 180 days",
+    "order_gap_mean_days": "fewer than 2 order days in the last 365 days",
+    "order_gap_std_days": "fewer than 3 order days in the last 365 days",
+    "order_overdue_days": "no regular order rhythm yet (fewer than 2 order days in 365)",
+    "order_overdue_ratio": "no regular order rhythm yet (fewer than 2 order days in 365)",
+    "on_time_rate_365d": "no delivery with a promised date in the last 365 days",
+    "delay_mean_days_365d": "no delivery with a promised date in the last 365 days",
+    "days_since_last_complaint": "no complaint on record",
+    "complaint_resolution_mean_days_365d": "no resolved complaint in the last 365 days",
+    "csat_trend": "no satisfaction trend (fewer than 2 surveys in 365 days)",
+    "nps_last": "no recommendation (NPS) answer on record",
+    "nps_detractor": "no recommendation (NPS) answer on record",
+    "csat_last": "no satisfaction survey on record",
+}
+
+
+def _missing(feature: str) -> str:
+    if feature in _MISSING:
+        return _MISSING[feature]
+    if feature.endswith("_mean_365d") and (feature.startswith("csat")
+                                           or "_score_" in feature):
+        return "no satisfaction survey answered in the last 365 days"
+    return f"{_label(feature)} unknown"
+
+
 def sentence(feature: str, row: pd.Series) -> str:
     """A short sentence about ``feature``'s value in ``row`` (which holds every feature)."""
     value = row.get(feature)
     if _num(value) is None and not isinstance(value, str):
-        return f"{_label(feature)} unknown"
+        return _missing(feature)
     try:
         if feature in _SPECIAL:
             return _SPECIAL[feature](row, feature)
@@ -188,16 +216,20 @@ def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame,
     """
     c = contributions.to_numpy(dtype=float)
     names = list(contributions.columns)
-    order = np.argsort(-c, axis=1, kind="stable")[:, :n]
+    order = np.argsort(-c, axis=1, kind="stable")[:, : 3 * n]
     out: list[list[dict]] = []
     for i, (idx, row) in enumerate(features.iterrows()):
-        reasons = []
+        reasons: list[dict] = []
         for j in order[i]:
-            if c[i, j] <= MIN_CONTRIBUTION:
+            if c[i, j] <= MIN_CONTRIBUTION or len(reasons) == n:
                 break
             f = names[j]
+            text = sentence(f, row)
+            same = next((r for r in reasons if r["text"] == text), None)
+            if same is not None:  # related features (recency, overdue) say the same thing
+                same["contribution"] = round(same["contribution"] + float(c[i, j]), 4)
+                continue
             reasons.append({"feature": f, "value": _json_value(row.get(f)),
-                            "contribution": round(float(c[i, j]), 4),
-                            "text": sentence(f, row)})
+                            "contribution": round(float(c[i, j]), 4), "text": text})
         out.append(reasons)
     return out
