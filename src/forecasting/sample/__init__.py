@@ -15,9 +15,9 @@ How the data are generated (the demo's figures depend on it):
   a lognormal factor), a temper (how quickly they get unhappy and leave) and six usual products
   (70 % of lines). About 5 % are prospects who never order.
 * **Orders**: each customer orders on their own rhythm, a renewal process whose gaps are gamma
-  distributed (shape 2.5, so fairly regular) around a personal mean gap (about 5-240 days,
-  shorter for larger customers). The rate follows yearly seasonality (+-15 %, peak in April)
-  and an 8 %-a-year trend, and slows by up to 2x when the customer is dissatisfied. 90 % of
+  distributed (shape 4, so fairly regular) around a personal mean gap (median about 40 days,
+  5-240, shorter for larger customers). The rate follows yearly seasonality (+-15 %, peak in April)
+  and an 8 %-a-year trend, and slows by up to 2.2x when the customer is dissatisfied. 90 % of
   weekend orders move to Friday or Monday. Lines = 1 + Poisson; units per line = the customer's
   scale x lognormal x the category's season; amount = units x unit price x (1 - discount).
   Order ids ``O0000001`` ... follow the order date; ``line_no`` counts from 0.
@@ -35,18 +35,19 @@ How the data are generated (the demo's figures depend on it):
   rate that doubles or triples for dissatisfied customers. Resolution takes a lognormal number
   of days (median 3, longer for higher severity); complaints not resolved by ``end`` (and 2 %
   that never are) have no ``resolved_at``.
-* **Surveys**: each month 10 % of active customers answer (35 % after a complaint): csat 1-5,
+* **Surveys**: each month 15 % of active customers answer (40 % after a complaint): csat 1-5,
   nps 0-10 and dimension scores quality, delivery, service, price 1-5. They fall with the
   customer's dissatisfaction and temper; each dimension falls with its own experience (defects,
   lateness, service complaints; price rises with the discount).
-* **Dissatisfaction and churn**: experience stocks decay by 20 % a month and grow with late
-  orders (and days late), defective lines and complaints; dissatisfaction = 0.3 x late +
-  0.6 x quality + 0.45 x complaints. At each month end a customer leaves for good (stops
-  ordering, complaining and answering surveys, from a day within the next month) with a
-  monthly hazard logit = -4.6 + 0.85 x dissatisfaction + 0.35 x temper - 0.6 (tier A) / -0.3
-  (tier B) - 0.25 x log(1 + tenure years). So churn is predictable from complaints, surveys,
-  lateness and a falling order rate, beyond recency alone; about a quarter of active
-  customers leave within a year.
+* **Dissatisfaction and churn**: experience stocks decay by 10 % a month and grow with late
+  orders (0.5 + 0.1 per day late), defective lines and complaints; dissatisfaction =
+  0.25 x late + 0.3 x quality + 0.8 x complaints. At each month end a customer leaves for good
+  (stops ordering, complaining and answering surveys, from a day within the next month) with a
+  monthly hazard logit = -4.3 + 1.6 x dissatisfaction + 0.8 x temper - 0.6 (tier A) / -0.3
+  (tier B) - 0.25 x log(1 + tenure years). Temper and dissatisfaction show in the surveys,
+  dissatisfaction in complaints, lateness and a slowing order rhythm, so churn is predictable
+  beyond recency alone. About 22 % of the customers active in the first year leave during the
+  second (19 % place no order at all in it).
 * **Inventory**: stock on hand covers 10-60 days of recent demand; 10 % of products are out of
   stock, 10 % overstocked (150-400 days). Lead times 7-60 days, minimum batches 10-500, unit
   cost 45-75 % of the price.
@@ -145,6 +146,8 @@ def generate(customers: int = 2000, products: int = 100, start: str = "2023-01-0
 
 
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    if n == 0:
+        return np.zeros(0, dtype=f"<U{width + len(prefix)}")
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
 
 

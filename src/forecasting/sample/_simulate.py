@@ -17,10 +17,10 @@ import pandas as pd
 
 from forecasting.sample._population import Customers, Products
 
-DECAY = 0.85                 # monthly decay of the experience stocks
-HAZARD_BASE = -4.15           # logit of the monthly churn probability of a content customer
-HAZARD_DISSATISFACTION = 1.5
-HAZARD_TEMPER = 0.55
+DECAY = 0.9                  # monthly decay of the experience stocks
+HAZARD_BASE = -4.3            # logit of the monthly churn probability of a content customer
+HAZARD_DISSATISFACTION = 1.6
+HAZARD_TEMPER = 0.8 
 HAZARD_TIER = (-0.6, -0.3, 0.0)
 HAZARD_TENURE = -0.25        # per log(1 + years of tenure)
 GAP_SHAPE = 4.0              # gamma shape of the gap between orders (>1: a regular rhythm)
@@ -51,14 +51,14 @@ class _Out:
 
 def _season(day: np.ndarray, t0: pd.Timestamp) -> np.ndarray:
     """Yearly seasonality times trend, as a multiplier of the order rate."""
-    doy = (t0.dayofyear + day) % 365.25
+    doy = (t0.day_of_year + day) % 365.25
     years = day / 365.25
     return (1.0 + 0.15 * np.cos(2 * np.pi * (doy - 110) / 365.25)) * (1.0 + 0.08 * years)
 
 
 def _shift_weekend(rng, day: np.ndarray, t0: pd.Timestamp, lo: np.ndarray, hi: int) -> np.ndarray:
     """Move 90 % of weekend orders to a random weekday of the same week, within [lo, hi]."""
-    dow = (t0.dayofweek + day) % 7
+    dow = (t0.day_of_week + day) % 7
     move = (dow >= 5) & (rng.random(day.size) < 0.9)
     out = np.where(move, day - dow + rng.integers(0, 5, day.size), day)
     ok = (out >= lo) & (out <= hi)
@@ -123,7 +123,7 @@ def _orders(rng, cust, prod, c_idx, c_day, t0, span, out):
     anyp = rng.choice(prod.popularity.size, k, p=prod.popularity)
     p = np.where(rng.random(k) < 0.7, fav, anyp)
     day = c_day[o]
-    doy = (t0.dayofyear + day) % 365.25
+    doy = (t0.day_of_year + day) % 365.25
     season = 1 + prod.season_amp[p] * np.cos(2 * np.pi * (doy - prod.season_peak_doy[p]) / 365.25)
     qty = np.ceil(cust.qty_scale[c] * rng.lognormal(0.0, 0.5, k) * season)
     amount = np.round(qty * prod.unit_price[p] * (1 - cust.discount[c]), 2)
@@ -216,7 +216,7 @@ def _update_and_churn(rng, cust, st, ev, churn_day, start_day, a, b, out):
     lo = np.maximum(a, start_day[sv])
     day = (lo + rng.random(sv.size) * (b - lo)).astype(int)
     m = sv.size
-    h = -0.5 * cust.temper[sv] - 0.6 * np.minimum(d[sv], 5) + rng.normal(0, 0.6, m)
+    h = -0.6 * cust.temper[sv] - 0.6 * np.minimum(d[sv], 5) + rng.normal(0, 0.6, m)
     score = lambda base, x, sd: np.clip(np.round(base + x + rng.normal(0, sd, m)), 1, 5)  # noqa
     out.surveys.append((
         sv, day,
