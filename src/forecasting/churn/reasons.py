@@ -57,13 +57,11 @@ def _recency(row: pd.Series) -> str:
 
 
 def _overdue(row: pd.Series) -> str:
-    days = _num(row.get("days_since_last_order"))
-    gap = _num(row.get("order_gap_mean_days"))
-    if days is None or gap is None:
-        return "next order is overdue"
-    if days <= gap:
-        return f"last order {_fmt(days)} days ago, usually every {gap:.0f}"
-    return f"next order overdue: no order for {_fmt(days)} days, usually every {gap:.0f}"
+    # the same sentence as recency: overdue = recency measured against the usual gap, and
+    # equal sentences are merged into one reason
+    if _num(row.get("days_since_last_order")) is None:
+        return "no order on record"
+    return _recency(row)
 
 
 def _trend(row: pd.Series) -> str:
@@ -138,7 +136,7 @@ def _windowed(feature: str, row: pd.Series) -> str | None:
             return f"no orders {when}"
         return f"{'only ' if v == 1 else ''}{_plural(v, 'order')} {when}"
     if what == "amount":
-        return f"spend {_fmt(v)} {when}"
+        return f"no spend {when}" if v == 0 else f"spend {_fmt(v)} {when}"
     if what.startswith("complaints"):
         kind = what[len("complaints"):].strip("_")
         noun = f"{kind} complaint" if kind else "complaint"

@@ -196,3 +196,31 @@ def cross_validate(table: LabelledTable, config: ChurnConfig,
         if name != "model":
             metrics |= prefixed(mean_over_folds(per_fold[name]), f"{name}_cv")
     return CVResult(metrics=metrics, per_fold=per_fold, oof=oof)
+
+
+def train_table(table: LabelledTable, config: ChurnConfig, progress: bool = False):
+    """CV metrics (candidate and baselines), then the candidate refitted on every row.
+
+    Returns a :class:`forecasting.churn.pipeline.TrainResult` whose "holdout" arrays are the
+    out-of-fold CV probabilities (for the plots).
+    """
+    from forecasting.churn.model import ChurnModel
+    from forecasting.churn.pipeline import TrainResult, _fitted_params
+
+    cv = cross_validate(table, config, progress=progress)
+    estimator = make_estimator(config.model, asdict(config.lightgbm), config.calibration,
+                               config.validation_fraction, config.seed, config.blend_weight)
+    estimator.fit(table.X, table.y)
+    fingerprint = table.fingerprint()
+    params = {
+        "mode": "table", "config": config.to_dict(), "table": table.name,
+        "rows": len(table.y), "base_rate": round(float(table.y.mean()), 4),
+        "n_features": table.X.shape[1], "holdout_fingerprint": fingerprint,
+        "notes": "; ".join(table.notes) or "-", **_fitted_params(estimator),
+    }
+    info = {"holdout_fingerprint": fingerprint, "rows": len(table.y), "metrics": cv.metrics}
+    model = ChurnModel(estimator, list(table.X.columns), config.to_dict(), kind="table",
+                       info=info)
+    return TrainResult(model=model, metrics=cv.metrics, params=params, y_holdout=table.y,
+                       proba_holdout=cv.oof, fingerprint=fingerprint, mode="table",
+                       notes=list(table.notes))

@@ -1,0 +1,79 @@
+"""Batch and on-request churn scoring with the champion model.
+
+* :func:`score_customers` -- a data set as of a date: features from
+  :func:`forecasting.features.build_features`, then :func:`score_features`.
+* :func:`score_features` -- feature rows directly (what the API receives).
+
+Both return one row per customer: ``customer_id``, ``churn_probability``, ``risk_band``
+(low/medium/high by ``bands``), ``reason_1`` .. ``reason_3`` (text), ``reasons`` (list of
+``{"feature", "value", "contribution", "text"}``) and ``model_version``.
+
+Example (with a model at hand instead of the registry)::
+
+    scores = score_customers(read_dataset("data/"), "2024-12-31", model=my_churn_model)
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from forecasting.churn.config import MODEL_NAME, check_bands
+from forecasting.churn.model import ChurnModel
+from forecasting.dataset import Dataset
+from forecasting.errors import ForecastingError
+
+log = logging.getLogger(__name__)
+
+
+def load_champion(name: str = MODEL_NAME, alias: str = "champion") -> ChurnModel:
+    """The model behind ``alias`` of registered model ``name``, with ``version`` set."""
+    from forecasting import tracking
+
+    model, ref = tracking.load_model(name, alias)
+    if not isinstance(model, ChurnModel):
+        raise ForecastingError(
+            f"registered model '{name}' version {ref.version} is not a churn model "
+            f"({type(model).__name__})")
+    model.version = ref.version
+    return model
+
+
+def score_features(features: pd.DataFrame, model: ChurnModel | None = None,
+                   bands: tuple[float, float] | None = None,
+                   reasons: bool = True) -> pd.DataFrame:
+    """Score feature rows (index or column ``customer_id``); the champion when no model.
+
+    ``bands`` default to those stored in the model (0.3, 0.6 unless configured).
+    """
+    model = model or load_champion()
+    if bands is not None:
+        bands = check_bands(bands)
+    return model.score(features, bands=bands, reasons=reasons)
+
+
+def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
+                    bands: tuple[float, float] | None = (0.3, 0.6)) -> pd.DataFrame:
+    """Scores of every customer active at ``as_of`` (an order in the model's lookback).
+
+    ``as_of`` is required: it is the cutoff of the features (a date means the end of that
+    day). Customers come out sorted by descending churn probability.
+    """
+    from forecasting.features import build_features
+
+    model = model or load_champion()
+    if model.kind != "time":
+        raise ForecastingError(
+            f"model version {model.version} was trained with --table on a snapshot's columns; "
+            "scoring a data set needs a model trained with 'forecasting train churn DATA_DIR'")
+    lookback = int(model.config.get("lookback_days", 365))
+    features = build_features(data, as_of, lookback_days=lookback)
+    if features.empty:
+        raise ForecastingError(
+            f"no customer has an order in the {lookback} days up to {as_of}: nothing to score "
+            "(is --as-of inside the data's date range?)")
+    out = score_features(features, model, bands)
+    out.insert(1, "as_of", str(pd.Timestamp(as_of).date()))
+    return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
+        drop=True)

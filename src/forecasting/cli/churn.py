@@ -1,0 +1,199 @@
+"""CLI commands for churn: ``train churn``, ``promote churn`` and ``score``."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from forecasting.cli import add_command
+
+log = logging.getLogger("forecasting.cli.churn")
+
+
+def register(commands, train, promote) -> None:
+    p = add_command(
+        train, "churn", help="train the churn model (time-based from a data set, or --table)",
+        description=(
+            "Two modes.\n\n"
+            "DATA_DIR (time-based): features as of several monthly cutoffs, each labelled by "
+            "its own window (cutoff, cutoff + horizon]; the latest training cutoff is the "
+            "validation fold (early stopping, calibration); the holdout is the latest cutoff "
+            "whose label window is complete (last order day - horizon). Never a random split. "
+            "Metrics holdout_roc_auc, holdout_pr_auc, holdout_brier, holdout_log_loss, "
+            "holdout_lift_top_decile, with the baselines (recency alone, logistic regression, "
+            "LightGBM defaults) prefixed baseline_<name>_. Registered as model 'churn'.\n\n"
+            "--table FILE --label COL: a labelled snapshot (CRM export, one row per customer); "
+            "numeric and text columns become features, labels may be 1/0, yes/no, true/false. "
+            "Stratified K-fold CV (cv_roc_auc, cv_brier, ...), then a final fit on all rows. "
+            "Registered as model 'churn_table' (its features differ from the data-set "
+            "model).\n\nEvery run is tracked in MLflow (experiment 'churn'); the new version "
+            "gets the alias 'challenger'. Then run 'forecasting promote churn'."))
+    p.add_argument("data_dir", nargs="?", metavar="DATA_DIR",
+                   help="data set folder (orders, customers, complaints, surveys, ...)")
+    p.add_argument("--table", metavar="FILE", help="labelled snapshot (CSV or Parquet)")
+    p.add_argument("--label", metavar="COL", help="--table: the churn label column")
+    p.add_argument("--id-col", metavar="COL", help="--table: customer id column (not a feature)")
+    p.add_argument("--cv", type=int, default=5, metavar="K", help="--table: CV folds")
+    p.add_argument("--horizon-days", type=int, default=90,
+                   help="churn = no completed order within this many days after the cutoff")
+    p.add_argument("--lookback-days", type=int, default=365,
+                   help="active customers have an order in this many days before a cutoff")
+    p.add_argument("--n-cutoffs", type=int, default=6,
+                   help="training cutoffs (the latest is the validation fold)")
+    p.add_argument("--cutoff-step-days", type=int, default=30, help="days between cutoffs")
+    p.add_argument("--model", choices=["blend", "lightgbm", "logistic"], default="blend",
+                   help="candidate: LightGBM + spline logistic average, LightGBM, or logistic")
+    p.add_argument("--calibration", choices=["auto", "none", "sigmoid", "isotonic"],
+                   default="auto", help="auto = the best on the validation fold")
+    p.add_argument("--bands", default="0.3,0.6",
+                   help="risk-band thresholds stored with the model (low,medium | high)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--model-name", default=None,
+                   help="registered model name (default churn, or churn_table with --table)")
+    p.add_argument("--report", metavar="FILE", help="write the run's metrics as JSON")
+    p.add_argument("--no-track", action="store_true",
+                   help="do not log to MLflow (metrics and report only)")
+    p.set_defaults(handler=_train)
+
+    p = add_command(
+        promote, "churn", help="make the churn challenger champion if no worse",
+        description="Move the alias 'champion' of the churn model to the challenger (or the "
+                    "version of --run-id) only when, on the same holdout data (equal holdout "
+                    "fingerprints), its ROC AUC is at least and its Brier score at most the "
+                    "champion's. The first model becomes champion. Prints why it did or did "
+                    "not promote.")
+    p.add_argument("--run-id", help="promote the version registered by this run")
+    p.add_argument("--model-name", default="churn", help="churn or churn_table")
+    p.add_argument("--force", action="store_true",
+                   help="compare even when the holdout data differ")
+    p.set_defaults(handler=_promote)
+
+    p = add_command(
+        commands, "score", help="churn scores with reasons, from the champion model",
+        description="Score every customer with an order in the model's lookback before "
+                    "--as-of with the champion churn model: customer_id, churn_probability, "
+                    "risk_band (low/medium/high), reason_1..3 (text), reasons (structured: "
+                    "feature, value, contribution, text) and model_version. The output format "
+                    "follows --out (.csv, .parquet: reasons as JSON text; .json: as lists).")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="data set folder")
+    p.add_argument("--as-of", required=True, help="cutoff date of the features (YYYY-MM-DD)")
+    p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
+    p.add_argument("--bands", default=None,
+                   help="risk-band thresholds, e.g. 0.3,0.6 (default: stored in the model)")
+    p.add_argument("--model-name", default="churn", help="registered model to use")
+    p.add_argument("--alias", default="champion", help="alias of the version to use")
+    p.set_defaults(handler=_score)
+
+
+def _config(args):
+    from forecasting.churn.config import ChurnConfig, parse_bands
+
+    return ChurnConfig(horizon_days=args.horizon_days, lookback_days=args.lookback_days,
+                       n_cutoffs=args.n_cutoffs, cutoff_step_days=args.cutoff_step_days,
+                       model=args.model, calibration=args.calibration, cv_folds=args.cv,
+                       seed=args.seed, bands=parse_bands(args.bands))
+
+
+def _metrics_table(metrics: dict[str, float], scope: str) -> str:
+    """Model and baselines side by side: one row per model, one column per metric."""
+    import pandas as pd
+
+    rows = {}
+    for key, value in metrics.items():
+        head, sep, metric = key.partition(f"{scope}_")
+        if not sep:
+            continue
+        name = head.rstrip("_") or "model"
+        rows.setdefault(name, {})[metric] = value
+    table = pd.DataFrame(rows).T
+    cols = [c for c in ("roc_auc", "pr_auc", "brier", "log_loss", "lift_top_decile",
+                        "base_rate") if c in table]
+    return table[cols].to_string(float_format=lambda v: f"{v:.4f}")
+
+
+def _train(args) -> int:
+    from forecasting.errors import ForecastingError
+
+    config = _config(args)
+    if args.table:
+        if args.data_dir:
+            raise ForecastingError("give either DATA_DIR or --table FILE, not both")
+        if not args.label:
+            raise ForecastingError("--table needs --label COL: the column saying who churned")
+        from forecasting.churn.config import TABLE_MODEL_NAME
+        from forecasting.churn.table_mode import load_table, train_table
+
+        table = load_table(args.table, args.label, args.id_col)
+        result = train_table(table, config, progress=True)
+        example = table.X.head(5)
+        scope, name = "cv", args.model_name or TABLE_MODEL_NAME
+    elif args.data_dir:
+        from forecasting.churn.config import MODEL_NAME
+        from forecasting.churn.pipeline import train_time_based
+        from forecasting.io import read_dataset
+
+        result = train_time_based(read_dataset(args.data_dir), config, progress=True)
+        example = None
+        scope, name = "holdout", args.model_name or MODEL_NAME
+    else:
+        raise ForecastingError("give a data set folder DATA_DIR, or --table FILE --label COL")
+    print(_metrics_table(result.metrics, scope))
+    report = {"metrics": result.metrics, "params": result.params, "model_name": name}
+    if not args.no_track:
+        from forecasting.churn.track import log_training
+
+        if example is None:
+            example = _time_example(args.data_dir, result)
+        logged = log_training(result, name, example)
+        report |= {"run_id": logged.run_id, "model_version": logged.version}
+        print(f"run {logged.run_id}: {name} version {logged.version} is the challenger; "
+              f"next: forecasting promote churn"
+              + (f" --model-name {name}" if name != "churn" else ""))
+    if args.report:
+        from forecasting.io import write_json
+
+        write_json(report, args.report)
+        log.info("report written to %s", args.report)
+    return 0
+
+
+def _time_example(data_dir, result):
+    """Five holdout-cutoff feature rows as the model's input example."""
+    from forecasting.features import build_features
+    from forecasting.io import read_dataset
+
+    cutoff = result.params["holdout_cutoff"]
+    lookback = result.model.config["lookback_days"]
+    feats = build_features(read_dataset(data_dir), cutoff, lookback_days=lookback)
+    return feats.head(5).reset_index()
+
+
+def _promote(args) -> int:
+    from forecasting import tracking
+    from forecasting.churn.gate import make_decide
+
+    result = tracking.promote(args.model_name, make_decide(force=args.force),
+                              run_id=args.run_id)
+    print(result.reason)
+    champion = tracking.get_version(args.model_name, tracking.CHAMPION)
+    if champion is not None:
+        print(f"champion: {args.model_name} version {champion.version}")
+    return 0
+
+
+def _score(args) -> int:
+    from forecasting.churn.config import parse_bands
+    from forecasting.churn.score import load_champion, score_customers
+    from forecasting.io import read_dataset, write_table
+
+    bands = parse_bands(args.bands) if args.bands else None
+    model = load_champion(args.model_name, args.alias)
+    scores = score_customers(read_dataset(args.data_dir), args.as_of, model=model, bands=bands)
+    if not str(args.out).lower().endswith(".json"):
+        scores["reasons"] = [json.dumps(r) for r in scores["reasons"]]
+    write_table(scores, args.out)
+    counts = scores["risk_band"].value_counts().reindex(["high", "medium", "low"], fill_value=0)
+    print(f"scored {len(scores):,} customers as of {args.as_of} with {args.model_name} "
+          f"version {model.version}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+          + f" -> {args.out}")
+    return 0
