@@ -33,7 +33,7 @@ def _sample(args) -> int:
 
     t = time.perf_counter()
     data = sample.generate(customers=args.customers, products=args.products,
-                           start=args.start, end=args.end, seed=args.seed)
+                           start=args.start, end=args.end, seed=args.seed, progress=True)
     rows = sample.write(data, args.out_dir, fmt=args.fmt)
     log.info("wrote %s to %s in %.1f s", ", ".join(f"{k} {v:,}" for k, v in rows.items()),
              args.out_dir, time.perf_counter() - t)

@@ -106,7 +106,7 @@ def _check_args(customers: int, products: int, t0: pd.Timestamp, t1: pd.Timestam
 
 
 def generate(customers: int = 2000, products: int = 100, start: str = "2023-01-01",
-             end: str = "2024-12-31", seed: int = 0) -> Dataset:
+             end: str = "2024-12-31", seed: int = 0, progress: bool = False) -> Dataset:
     """Generate a seeded data set with every contract table (see the module docstring).
 
     Args:
@@ -114,6 +114,7 @@ def generate(customers: int = 2000, products: int = 100, start: str = "2023-01-0
         products: number of products.
         start, end: first and last day of the data (``YYYY-MM-DD``); ``end`` not after today.
         seed: random seed; the same arguments give the same data.
+        progress: show a progress bar (stderr) over the simulated months.
 
     Returns:
         A :class:`Dataset` with orders, customers, complaints, surveys, inventory, products.
@@ -127,7 +128,7 @@ def generate(customers: int = 2000, products: int = 100, start: str = "2023-01-0
     rng = np.random.default_rng(seed)
     prod = make_products(rng, products)
     cust = make_customers(rng, customers, prod, t0, span)
-    raw = simulate(rng, cust, prod, t0, span)
+    raw = simulate(rng, cust, prod, t0, span, progress=progress)
     cids = cust.table[s.CUSTOMER_ID].to_numpy()
     pids = prod.table[s.PRODUCT_ID].to_numpy()
     orders = _orders_table(raw["orders"], raw["returns"], cids, pids, t0)

@@ -72,8 +72,10 @@ def _periods(t0: pd.Timestamp, span: int) -> list[tuple[int, int]]:
 
 
 def simulate(rng: np.random.Generator, cust: Customers, prod: Products,
-             t0: pd.Timestamp, span: int) -> dict[str, pd.DataFrame]:
+             t0: pd.Timestamp, span: int, progress: bool = False) -> dict[str, pd.DataFrame]:
     """Run the simulation over days [0, span); returns raw orders, complaints and surveys."""
+    from tqdm.auto import tqdm
+
     n = len(cust.created_day)
     z = lambda: np.zeros(n)  # noqa: E731
     st = _Stocks(z(), z(), z(), z(), z())
@@ -83,7 +85,8 @@ def simulate(rng: np.random.Generator, cust: Customers, prod: Products,
                         cust.created_day + rng.uniform(0, 14, n))
     next_day[cust.prospect] = np.inf
     out = _Out()
-    for a, b in _periods(t0, span):
+    for a, b in tqdm(_periods(t0, span), desc="sample months", unit="month",
+                     disable=not progress, leave=False):
         d = np.minimum(st.dissatisfaction(), 4.0)
         c_idx, c_day = _order_times(rng, cust, next_day, churn_day, d, t0, a, b)
         c_day = _shift_weekend(rng, c_day, t0, np.ceil(start_day[c_idx]), span - 1)
