@@ -311,12 +311,17 @@ def _resolution_stats(res: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def segment_map(orders: pd.DataFrame, periods: pd.PeriodIndex, lookback_days: int = 365,
                 ) -> pd.Series:
     """Segment per (period, customer_id): as of the day before the period, else its last day."""
+    cache: dict[pd.Timestamp, pd.Series] = {}
+
+    def seg_on(day: pd.Timestamp) -> pd.Series:
+        if day not in cache:
+            cache[day] = rfm_segments(orders, day, lookback_days)["segment"]
+        return cache[day]
+
     parts = []
     for p in periods:
-        s = p.start_time.normalize()
-        before = rfm_segments(orders, s - pd.Timedelta(days=1), lookback_days)["segment"]
-        after = rfm_segments(orders, (p + 1).start_time.normalize() - pd.Timedelta(days=1),
-                             lookback_days)["segment"]
+        before = seg_on(p.start_time.normalize() - pd.Timedelta(days=1))
+        after = seg_on((p + 1).start_time.normalize() - pd.Timedelta(days=1))
         seg = before.combine_first(after)
         parts.append(pd.DataFrame({"period": p, CUSTOMER_ID: seg.index, "segment": seg.values}))
     if not parts:

@@ -269,22 +269,26 @@ def rule_churn_probability(rfm: pd.DataFrame, orders: pd.DataFrame, as_of,
     return p.astype(float)
 
 
-def model_scores(data: Dataset, as_of) -> pd.DataFrame | None:
+def model_scores(data: Dataset, as_of, scored: pd.DataFrame | None = None,
+                 ) -> pd.DataFrame | None:
     """Champion churn model scores indexed by customer_id, or None when there is no model.
 
-    Columns ``churn_probability``, ``risk_band``, ``reasons`` (text), ``churn_source``.
+    ``scored`` is the output of :func:`forecasting.churn.score.score_customers` when the
+    caller already has it (it is computed here otherwise). Columns ``churn_probability``,
+    ``risk_band``, ``reasons`` (text), ``churn_source``.
     """
-    try:
-        from forecasting.churn.score import score_customers
-    except ImportError as exc:
-        log.info("churn scoring is not available (%s); using RFM rules", exc)
-        return None
-    try:
-        scored = score_customers(data, as_of)
-    except ForecastingError as exc:
-        log.info("no champion churn model (%s); churn probabilities come from RFM rules",
-                 str(exc).splitlines()[0])
-        return None
+    if scored is None:
+        try:
+            from forecasting.churn.score import score_customers
+        except ImportError as exc:
+            log.info("churn scoring is not available (%s); using RFM rules", exc)
+            return None
+        try:
+            scored = score_customers(data, as_of)
+        except ForecastingError as exc:
+            log.info("no usable champion churn model (%s); churn probabilities come from RFM "
+                     "rules", str(exc).splitlines()[0])
+            return None
     scored = scored.copy()
     scored[CUSTOMER_ID] = scored[CUSTOMER_ID].astype(str)
     scored = scored.set_index(CUSTOMER_ID)
@@ -298,15 +302,20 @@ def model_scores(data: Dataset, as_of) -> pd.DataFrame | None:
 
 
 def reasons_text(value) -> str:
-    """Reasons as one ``"; "``-separated string (accepts a list, an array or a string)."""
+    """Reasons as one ``"; "``-separated string.
+
+    Accepts a string, or a list/array of strings or of dicts with a ``"text"`` key (what
+    :func:`forecasting.churn.score.score_customers` returns).
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, str):
         return value
     try:
-        return "; ".join(str(v) for v in value)
+        items = list(value)
     except TypeError:
         return str(value)
+    return "; ".join(str(v.get("text", v)) if isinstance(v, dict) else str(v) for v in items)
 
 
 def _lifecycle(rfm: pd.DataFrame, p: pd.Series, cfg: SegmentConfig) -> pd.Series:
@@ -320,7 +329,8 @@ def _lifecycle(rfm: pd.DataFrame, p: pd.Series, cfg: SegmentConfig) -> pd.Series
 
 
 def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
-             use_model: bool = True) -> pd.DataFrame:
+             use_model: bool = True, churn_scores: pd.DataFrame | None = None,
+             ) -> pd.DataFrame:
     """One row per customer as of ``as_of``: RFM, segment, stage, churn probability, value.
 
     Columns: ``customer_id``, the :func:`rfm_segments` columns, ``churn_probability``,
@@ -328,10 +338,13 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     ``revenue_to_date``, ``revenue_if_retained_12m``, ``expected_revenue_12m``,
     ``value_at_risk_12m`` and, from the model when there is one, ``risk_band`` and
     ``reasons``. Sorted by ``value_at_risk_12m`` (largest first), then ``customer_id``.
+
+    ``use_model=False`` skips the model; ``churn_scores`` passes scores the caller already
+    has from :func:`forecasting.churn.score.score_customers` for the same ``as_of``.
     """
     end = day_end(as_of)
     rfm = rfm_segments(data.orders, as_of, cfg.lookback_days)
-    scored = model_scores(data, as_of) if use_model else None
+    scored = model_scores(data, as_of, churn_scores) if use_model else None
     rules = rule_churn_probability(rfm, data.orders, as_of, cfg)
     p = rules.copy()
     source = pd.Series(CHURN_SOURCE_RULES, index=rfm.index, dtype=object)

@@ -123,7 +123,12 @@ def fake_churn_model(monkeypatch):
     def score_customers(data, as_of):
         return pd.DataFrame({"customer_id": ["k4", "k2"], "churn_probability": [0.9, 0.1],
                              "risk_band": ["high", "low"],
-                             "reasons": [["3 quality complaints in 90 days"], []],
+                             "reasons": [[{"feature": "complaints_quality_90d", "value": 3,
+                                           "contribution": 0.8,
+                                           "text": "3 quality complaints in 90 days"},
+                                          {"feature": "csat_trend", "value": -1.5,
+                                           "contribution": 0.4,
+                                           "text": "satisfaction fell from 4.5 to 3.0"}], []],
                              "model_version": ["7", "7"]})
 
     module.score_customers = score_customers
@@ -138,7 +143,8 @@ def test_model_probabilities_drive_at_risk_and_value_when_a_champion_exists(fake
     # k4's first order was 97 days ago (not new) and p 0.9 >= 0.5
     assert seg.loc["k4", "lifecycle_stage"] == "at risk"
     assert seg.loc["k2", "lifecycle_stage"] == "new"  # first order 51 days ago: new first
-    assert seg.loc["k4", "reasons"] == "3 quality complaints in 90 days"
+    assert seg.loc["k4", "reasons"] == ("3 quality complaints in 90 days; "
+                                        "satisfaction fell from 4.5 to 3.0")
     assert seg.loc["k4", "value_at_risk_12m"] == pytest.approx(0.9 * 200.0)
     assert seg.loc["k3", "churn_source"] == "rfm rules"  # not scored by the model
 
