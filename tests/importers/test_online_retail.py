@@ -96,9 +96,9 @@ def test_online_retail_ii_names_and_csv_text(tmp_path):
     text = read_table(path)
     assert text["Customer ID"].dropna().iloc[0] == "17850.0"
     data, report = convert(text)
-    expected, _ = convert(raw_table())
+    expected, expected_report = convert(raw_table())
     pd.testing.assert_frame_equal(data.orders, expected.orders)
-    assert report.as_dict()["set_aside"] == _.as_dict()["set_aside"]
+    assert report.as_dict()["set_aside"] == expected_report.as_dict()["set_aside"]
 
 
 def test_missing_column_is_a_user_error():

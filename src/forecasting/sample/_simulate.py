@@ -72,8 +72,9 @@ def _periods(t0: pd.Timestamp, span: int) -> list[tuple[int, int]]:
 
 
 def simulate(rng: np.random.Generator, cust: Customers, prod: Products,
-             t0: pd.Timestamp, span: int, progress: bool = False) -> dict[str, pd.DataFrame]:
-    """Run the simulation over days [0, span); returns raw orders, complaints and surveys."""
+             t0: pd.Timestamp, span: int, progress: bool = False) -> dict[str, object]:
+    """Run the simulation over days [0, span): column arrays of orders, returns, complaints,
+    surveys, and each customer's churn day (inf = stays)."""
     from tqdm.auto import tqdm
 
     n = len(cust.created_day)
