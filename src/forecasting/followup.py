@@ -183,9 +183,9 @@ def followup_list(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     why = reasons_from_features(feats)
     tiers = value_tiers(seg["revenue_if_retained_12m"].sort_values(ascending=False,
                                                                    kind="stable"))
-    out = seg.join(why).join(tiers)
     if "reasons" in seg:  # the model's own reasons
-        out = seg.rename(columns={"reasons": "model_reasons"}).join(why).join(tiers)
+        seg = seg.rename(columns={"reasons": "model_reasons"})
+    out = seg.join(why).join(tiers)
     out = out.reset_index()
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     cols = ["rank", CUSTOMER_ID, "value_at_risk_12m", "churn_probability", "churn_source",

@@ -65,3 +65,17 @@ def test_value_tiers_top_10_and_next_20_percent():
     assert t["value_tier"].tolist()[:7] == ["A", "A", "B", "B", "B", "B", "C"]
     assert t.loc["c0", "visit_frequency"] == "visit monthly"
     assert t.loc["zero", "value_tier"] == "C"
+
+
+def test_followup_with_a_champion_keeps_the_model_reasons(fake_churn_model):
+    from test_segments import five_customers
+
+    from forecasting.dataset import Dataset
+    from forecasting.followup import followup_list
+
+    fol = followup_list(Dataset(five_customers()), "2024-06-30").set_index("customer_id")
+    assert fol.loc["k4", "churn_source"] == "model v7"
+    assert fol.loc["k4", "model_reasons"] == ("3 quality complaints in 90 days; "
+                                              "satisfaction fell from 4.5 to 3.0")
+    assert fol.index[0] == "k4"  # 0.9 x 200 is the largest value at risk
+    assert {"reasons", "suggested_action", "value_tier"} <= set(fol.columns)

@@ -115,27 +115,6 @@ def test_lifecycle_stages_and_value():
     assert (seg["churn_source"].dropna() == "rfm rules").all()
 
 
-@pytest.fixture
-def fake_churn_model(monkeypatch):
-    """A stand-in for forecasting.churn.score with a registered champion (version 7)."""
-    module = types.ModuleType("forecasting.churn.score")
-
-    def score_customers(data, as_of):
-        return pd.DataFrame({"customer_id": ["k4", "k2"], "churn_probability": [0.9, 0.1],
-                             "risk_band": ["high", "low"],
-                             "reasons": [[{"feature": "complaints_quality_90d", "value": 3,
-                                           "contribution": 0.8,
-                                           "text": "3 quality complaints in 90 days"},
-                                          {"feature": "csat_trend", "value": -1.5,
-                                           "contribution": 0.4,
-                                           "text": "satisfaction fell from 4.5 to 3.0"}], []],
-                             "model_version": ["7", "7"]})
-
-    module.score_customers = score_customers
-    monkeypatch.setitem(sys.modules, "forecasting.churn.score", module)
-    return module
-
-
 def test_model_probabilities_drive_at_risk_and_value_when_a_champion_exists(fake_churn_model):
     seg = segments(Dataset(five_customers()), "2024-06-30").set_index("customer_id")
     assert seg.loc["k4", "churn_source"] == "model v7"
