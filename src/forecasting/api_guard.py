@@ -86,9 +86,13 @@ class QuietClientErrors(logging.Filter):
         status = _client_status(exc)
         if status is None:
             return True
+        try:
+            where = record.getMessage().replace("Exception on ", "")
+        except Exception:  # never let logging break a response
+            where = str(record.msg)
         summary = str(exc).replace("\n", " | ")[:500]
         record.msg = "%s %s: %s"
-        record.args = (status, record.getMessage().replace("Exception on ", ""), summary)
+        record.args = (status, where, summary)
         record.levelno, record.levelname = logging.INFO, "INFO"
         record.exc_info, record.exc_text = None, None
         return True
