@@ -64,7 +64,8 @@ class FeatureFrame:
         for c in self.categorical_:
             values = X[c].astype("object").where(X[c].notna(), None)
             values = values.map(lambda v: None if v is None else str(v))
-            out[c] = pd.Categorical(values, categories=self.categories_[c])
+            known = values.isin(self.categories_[c])  # unseen categories become missing
+            out[c] = pd.Categorical(values.where(known, None), categories=self.categories_[c])
         return pd.DataFrame(out, index=X.index)[self.columns_]
 
 

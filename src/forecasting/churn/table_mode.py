@@ -27,6 +27,7 @@ from forecasting.churn.config import ChurnConfig
 from forecasting.churn.estimators import DefaultLightGBM, LogisticChurn, make_estimator
 from forecasting.churn.metrics import churn_metrics, mean_over_folds, prefixed
 from forecasting.errors import DataError, ForecastingError, Problem
+from forecasting.schema import CUSTOMER_ID
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class LabelledTable:
     ids: pd.Series
     name: str = "table"
     notes: list[str] = field(default_factory=list)
+    id_column: str | None = None
 
     def fingerprint(self) -> str:
         """Rows + hash of ids and labels: two runs on the same table share it."""
@@ -140,7 +142,8 @@ def prepare_table(df: pd.DataFrame, label: str, id_col: str | None = None,
         out[str(c)] = s
     if not out:
         raise ForecastingError(f"{name}: no feature columns besides the label and id")
-    return LabelledTable(X=pd.DataFrame(out), y=y, ids=ids, name=name, notes=notes)
+    return LabelledTable(X=pd.DataFrame(out), y=y, ids=ids, name=name, notes=notes,
+                         id_column=id_col)
 
 
 def load_table(path: str | Path, label: str, id_col: str | None = None) -> LabelledTable:
@@ -220,7 +223,7 @@ def train_table(table: LabelledTable, config: ChurnConfig, progress: bool = Fals
     }
     info = {"holdout_fingerprint": fingerprint, "rows": len(table.y), "metrics": cv.metrics}
     model = ChurnModel(estimator, list(table.X.columns), config.to_dict(), kind="table",
-                       info=info)
+                       info=info, id_column=table.id_column or CUSTOMER_ID)
     return TrainResult(model=model, metrics=cv.metrics, params=params, y_holdout=table.y,
                        proba_holdout=cv.oof, fingerprint=fingerprint, mode="table",
                        notes=list(table.notes))
