@@ -167,7 +167,9 @@ def _components(data: Dataset, periods: pd.PeriodIndex, cfg: KpiConfig,
     data_end = (last_day.normalize() + pd.Timedelta(days=1)) if pd.notna(last_day) else None
     parts: list[pd.DataFrame] = []
     churn_complete: dict[pd.Period, bool] = {}
-    for p in periods:
+    from tqdm.auto import tqdm
+
+    for p in tqdm(periods, desc="kpis: periods", unit="period", disable=None, leave=False):
         s, e = p.start_time.normalize(), (p + 1).start_time.normalize()
         at_start = done.loc[(done[ORDER_DATE] >= s - lookback) & (done[ORDER_DATE] < s),
                             CUSTOMER_ID].unique()

@@ -10,18 +10,7 @@ import pytest
 
 from forecasting.dataset import Dataset
 
-T = pd.Timestamp
-
-
-def orders_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Orders from (order_id, customer_id, order_date, amount, promised, delivered, status)."""
-    df = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "amount",
-                                     "promised_date", "delivered_date", "status"])
-    for c in ("order_date", "promised_date", "delivered_date"):
-        df[c] = pd.to_datetime(df[c])
-    df.insert(2, "product_id", "P1")
-    df.insert(4, "quantity", 1.0)
-    return df
+from analytics_tables import orders_frame
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_value_tiers_top_10_and_next_20_percent():
 
 
 def test_followup_with_a_champion_keeps_the_model_reasons(fake_churn_model):
-    from test_segments import five_customers
+    from analytics_tables import five_customers
 
     from forecasting.dataset import Dataset
     from forecasting.followup import followup_list

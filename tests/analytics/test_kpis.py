@@ -11,7 +11,7 @@ from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
 from forecasting.kpis import KpiConfig, kpi_table
 
-from conftest import orders_frame
+from analytics_tables import orders_frame
 
 
 def value(table, kpi, period="2024-01", level="overall", group="all"):

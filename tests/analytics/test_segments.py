@@ -18,7 +18,7 @@ from forecasting.segments import (
     SEGMENT_GRID, SEGMENTS, SegmentConfig, quintile_scores, rfm_table, segments,
 )
 
-from conftest import orders_frame
+from analytics_tables import five_customers, orders_frame
 
 
 def independent_scores(values: list[float], higher_is_better: bool = True) -> list[int]:
@@ -55,27 +55,6 @@ def test_quintile_scores_ties_share_the_lowest_score_and_ignore_row_order():
 def test_the_segment_grid_names_every_score_pair_and_uses_all_eleven_names():
     assert set(SEGMENT_GRID) == {(r, fm) for r in range(1, 6) for fm in range(1, 6)}
     assert set(SEGMENT_GRID.values()) == set(SEGMENTS) and len(SEGMENTS) == 11
-
-
-def five_customers() -> pd.DataFrame:
-    """Customer k1 is best on R, F and M, k5 worst; as of 2024-06-30.
-
-    k1: 5 orders, last ON the as-of day (boundary: counts, recency 0)
-    k5: 1 order, 300 days before -> R 1, F 1, M 1 -> Lost
-    """
-    rows = []
-    for k, (n, last_days_ago, amount) in enumerate(
-            [(5, 0, 500.0), (4, 30, 400.0), (3, 60, 300.0), (2, 90, 200.0), (1, 300, 100.0)],
-            start=1):
-        last = pd.Timestamp("2024-06-30") - pd.Timedelta(days=last_days_ago)
-        for i in range(n):
-            day = last - pd.Timedelta(days=7 * i)
-            rows.append((f"O{k}{i}", f"k{k}", day.strftime("%Y-%m-%d"), amount / n, None, None,
-                         "completed"))
-    rows.append(("O99", "k1", "2024-07-01", 999.0, None, None, "completed"))  # after as-of
-    rows.append(("O98", "k2", "2024-06-01", 999.0, None, None, "cancelled"))  # no revenue
-    rows.append(("O97", "k2", "2024-06-02", -40.0, None, None, "returned"))  # credit note
-    return orders_frame(rows)
 
 
 def test_rfm_values_and_named_segments_as_of_a_date():
