@@ -147,9 +147,9 @@ def _delivered_orders(orders: pd.DataFrame) -> pd.DataFrame | None:
         o = o[o[STATUS] != STATUS_CANCELLED]
     g = o.groupby(ORDER_ID, sort=False).agg(
         **{CUSTOMER_ID: (CUSTOMER_ID, "first"), "delivered": (DELIVERED_DATE, "max"),
-           "promised": (PROMISED_DATE, "max"),
-           "undelivered_lines": (DELIVERED_DATE, lambda s: int(s.isna().sum()))})
-    g = g[(g["undelivered_lines"] == 0) & g["delivered"].notna() & g["promised"].notna()]
+           "promised": (PROMISED_DATE, "max"), "lines": (DELIVERED_DATE, "size"),
+           "delivered_lines": (DELIVERED_DATE, "count")})
+    g = g[(g["delivered_lines"] == g["lines"]) & g["delivered"].notna() & g["promised"].notna()]
     on_time = g["delivered"].dt.normalize() <= g["promised"].dt.normalize()
     return pd.DataFrame({CUSTOMER_ID: g[CUSTOMER_ID], "day": g["delivered"],
                          "on_time": on_time.astype(int)})
