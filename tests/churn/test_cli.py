@@ -11,12 +11,12 @@ import pytest
 from forecasting import tracking
 from forecasting.cli import main
 
-FAST = ["--n-cutoffs", "3", "--seed", "0"]
 
 
-def test_train_promote_score_end_to_end(sample_dir, tmp_path, capsys):
+def test_train_promote_score_end_to_end(sample_dir, tmp_path, capsys, fast_config):
     report = tmp_path / "report.json"
-    assert main(["train", "churn", str(sample_dir), "--report", str(report), *FAST]) == 0
+    assert main(["train", "churn", str(sample_dir), "--report", str(report),
+                 "--config", str(fast_config), "--seed", "0"]) == 0
     out = capsys.readouterr().out
     assert "baseline_recency" in out and "baseline_logreg" in out  # side by side
     metrics = json.loads(report.read_text())["metrics"]
@@ -58,12 +58,13 @@ def test_train_promote_score_end_to_end(sample_dir, tmp_path, capsys):
     assert json.loads(top["reasons"])[0]["text"] == top["reason_1"]
 
 
-def test_table_mode_end_to_end(tmp_path, capsys, crm_table):
+def test_table_mode_end_to_end(tmp_path, capsys, crm_table, fast_config):
     path = tmp_path / "crm.csv"
     crm_table().to_csv(path, index=False)
     report = tmp_path / "r.json"
     assert main(["train", "churn", "--table", str(path), "--label", "Churn",
-                 "--id-col", "customer", "--cv", "3", "--report", str(report)]) == 0
+                 "--id-col", "customer", "--cv", "3", "--report", str(report),
+                 "--config", str(fast_config)]) == 0
     metrics = json.loads(report.read_text())["metrics"]
     assert metrics["cv_roc_auc"] > 0.6 and 0 < metrics["cv_brier"] < 0.25
     assert "baseline_logreg_cv_roc_auc" in metrics
@@ -96,6 +97,19 @@ def test_bad_table_input_exit_1_clear_message_no_traceback(tmp_path, capsys, crm
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_bad_config_is_a_clear_error(tmp_path, capsys, crm_table):
+    path = tmp_path / "crm.csv"
+    crm_table(60).to_csv(path, index=False)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("horizon_dayz = 30\n")
+    assert main(["train", "churn", "--table", str(path), "--label", "Churn",
+                 "--config", str(bad)]) == 1
+    assert "unknown setting(s) ['horizon_dayz']" in capsys.readouterr().err
+    assert main(["train", "churn", "--table", str(path), "--label", "Churn",
+                 "--bands", "0.7,0.2"]) == 1
+    assert "increasing" in capsys.readouterr().err
 
 
 def test_bad_cli_usage_is_a_clear_error(tmp_path, capsys):

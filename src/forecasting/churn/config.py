@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from forecasting.errors import ForecastingError
@@ -96,6 +97,38 @@ class ChurnConfig:
         if "bands" in kw:
             kw["bands"] = tuple(float(b) for b in kw["bands"])
         return cls(**kw)
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> ChurnConfig:
+    """A config from a TOML file (keys = :class:`ChurnConfig` fields, a ``[lightgbm]``
+    table for the tree settings), then ``overrides`` that are not None.
+
+    Unknown keys are an error naming them (a typo must not be silently ignored).
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        import tomllib
+
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ForecastingError(f"{path}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ForecastingError(f"{path}: not valid TOML: {exc}") from None
+        data = data.get("churn", data)
+        known = {f.name for f in fields(ChurnConfig)}
+        unknown = sorted(set(data) - known)
+        tree_known = {f.name for f in fields(LightGBMParams)}
+        unknown += [f"lightgbm.{k}" for k in sorted(set(data.get("lightgbm", {})) - tree_known)]
+        if unknown:
+            raise ForecastingError(
+                f"{path}: unknown setting(s) {unknown}; known: {sorted(known)} and "
+                f"lightgbm.{{{', '.join(sorted(tree_known))}}}")
+    data |= {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ChurnConfig.from_dict(data)
+    except TypeError as exc:
+        raise ForecastingError(f"churn config: {exc}") from None
 
 
 def check_bands(bands: tuple[float, ...] | list[float]) -> tuple[float, float]:

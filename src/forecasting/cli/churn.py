@@ -33,21 +33,26 @@ def register(commands, train, promote) -> None:
     p.add_argument("--table", metavar="FILE", help="labelled snapshot (CSV or Parquet)")
     p.add_argument("--label", metavar="COL", help="--table: the churn label column")
     p.add_argument("--id-col", metavar="COL", help="--table: customer id column (not a feature)")
-    p.add_argument("--cv", type=int, default=5, metavar="K", help="--table: CV folds")
-    p.add_argument("--horizon-days", type=int, default=90,
-                   help="churn = no completed order within this many days after the cutoff")
-    p.add_argument("--lookback-days", type=int, default=365,
-                   help="active customers have an order in this many days before a cutoff")
-    p.add_argument("--n-cutoffs", type=int, default=6,
-                   help="training cutoffs (the latest is the validation fold)")
-    p.add_argument("--cutoff-step-days", type=int, default=30, help="days between cutoffs")
-    p.add_argument("--model", choices=["blend", "lightgbm", "logistic"], default="blend",
-                   help="candidate: LightGBM + spline logistic average, LightGBM, or logistic")
+    p.add_argument("--config", metavar="TOML",
+                   help="settings file (see training/churn.toml); options below override it")
+    p.add_argument("--cv", type=int, metavar="K", help="--table: CV folds (default 5)")
+    p.add_argument("--horizon-days", type=int,
+                   help="churn = no completed order within this many days after the cutoff "
+                        "(default 90)")
+    p.add_argument("--lookback-days", type=int,
+                   help="active customers have an order in this many days before a cutoff "
+                        "(default 365)")
+    p.add_argument("--n-cutoffs", type=int,
+                   help="training cutoffs, the latest is the validation fold (default 6)")
+    p.add_argument("--cutoff-step-days", type=int, help="days between cutoffs (default 30)")
+    p.add_argument("--model", choices=["blend", "lightgbm", "logistic"],
+                   help="candidate: LightGBM + spline logistic average (default), LightGBM, "
+                        "or spline logistic")
     p.add_argument("--calibration", choices=["auto", "none", "sigmoid", "isotonic"],
-                   default="auto", help="auto = the best on the validation fold")
-    p.add_argument("--bands", default="0.3,0.6",
-                   help="risk-band thresholds stored with the model (low,medium | high)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+                   help="auto (default) = the lowest Brier on the validation fold")
+    p.add_argument("--bands",
+                   help="risk-band thresholds stored with the model (default 0.3,0.6)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--model-name", default=None,
                    help="registered model name (default churn, or churn_table with --table)")
     p.add_argument("--report", metavar="FILE", help="write the run's metrics as JSON")
@@ -86,12 +91,13 @@ def register(commands, train, promote) -> None:
 
 
 def _config(args):
-    from forecasting.churn.config import ChurnConfig, parse_bands
+    from forecasting.churn.config import load_config, parse_bands
 
-    return ChurnConfig(horizon_days=args.horizon_days, lookback_days=args.lookback_days,
-                       n_cutoffs=args.n_cutoffs, cutoff_step_days=args.cutoff_step_days,
-                       model=args.model, calibration=args.calibration, cv_folds=args.cv,
-                       seed=args.seed, bands=parse_bands(args.bands))
+    return load_config(
+        args.config, horizon_days=args.horizon_days, lookback_days=args.lookback_days,
+        n_cutoffs=args.n_cutoffs, cutoff_step_days=args.cutoff_step_days, model=args.model,
+        calibration=args.calibration, cv_folds=args.cv, seed=args.seed,
+        bands=parse_bands(args.bands) if args.bands else None)
 
 
 def _metrics_table(metrics: dict[str, float], scope: str) -> str:
