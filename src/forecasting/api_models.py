@@ -114,7 +114,7 @@ class InventoryRow(BaseModel):
 class PlanRequest(BaseModel):
     model_config = _STRICT
     inventory: Annotated[list[InventoryRow], Field(min_length=1, max_length=MAX_BATCH)]
-    service_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    service_level: Annotated[float, Field(ge=0.5, le=0.999, description="probability of not running out during the lead time")] = 0.95
 
 
 class PlanResponse(BaseModel):
@@ -135,8 +135,9 @@ class SegmentsResponse(BaseModel):
 
 class KpisRequest(BaseModel):
     model_config = _STRICT
-    periods: Annotated[list[Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]],
-                       Field(min_length=1, max_length=240)] | None = None
+    periods: Annotated[list[Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]],
+                       Field(min_length=1, max_length=240,
+                             description="months as YYYY-MM, e.g. ['2024-05']")]
     scope: Literal["overall", "segment", "customer"] = "overall"
     customer_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BATCH)] | None = None
 

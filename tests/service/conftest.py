@@ -1,0 +1,103 @@
+"""A real `bentoml serve` of the API on a free 127.0.0.1 port, stopped by its PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from forecasting.cli.serve import bentoml_command
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.proc = subprocess.Popen(
+            bentoml_command("127.0.0.1", self.port), env=env, stdout=log.open("w"),
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"server not ready in {timeout} s: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def start_server(tmp: Path, snapshot: Path, mlflow_uri: str, api_key: str | None = None,
+                 ) -> Server:
+    env = {**os.environ, "FORECASTING_SNAPSHOT_DIR": str(snapshot),
+           "MLFLOW_TRACKING_URI": mlflow_uri, "FORECASTING_MODELS_DIR": str(tmp / "models"),
+           "BENTOML_HOME": str(tmp / "bentoml"), "PYTHONUNBUFFERED": "1"}
+    env.pop("FORECASTING_API_KEY", None)
+    if api_key:
+        env["FORECASTING_API_KEY"] = api_key
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    server = Server(env, tmp / f"server-{api_key or 'open'}.log")
+    try:
+        server.wait_ready()
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def server_factory():
+    """``start_server(tmp, snapshot, mlflow_uri, api_key=None)`` for tests that need their own."""
+    return start_server
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """Sample data -> snapshot (no models: segments and KPIs only) -> a running server.
+
+    Model-backed endpoints are exercised with models in test_service_models.py."""
+    from forecasting import sample
+    from forecasting.serving import build_snapshot
+
+    tmp = tmp_path_factory.mktemp("served")
+    data = sample.generate(customers=150, products=8, start="2024-01-01", end="2024-09-30",
+                           seed=5)
+    sample.write(data, tmp / "data", fmt="parquet")
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    old = dict(os.environ)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        build_snapshot(tmp / "data", out_dir=tmp / "snapshot")
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    server = start_server(tmp, tmp / "snapshot", uri)
+    server.customers = data.customers["customer_id"].tolist()
+    yield server
+    server.stop()
