@@ -49,7 +49,7 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     if f == "D":
         return d
     if f == "W":
-        return d - pd.to_timedelta(d.dt.dayofweek, unit="D")
+        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
     if f in ("MS", "ME"):
         return d.dt.to_period("M").dt.start_time
     if f in ("QS", "QE"):

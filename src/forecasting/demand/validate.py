@@ -120,7 +120,7 @@ def validate_series(df: pd.DataFrame, freq: str | None = None, min_length: int |
             "stamps", f"use period start dates for {f} (or pass the right --freq)",
             _rows(out, ~grid)))
     if f == "W":
-        days = out[DS].dt.dayofweek.groupby(out[UNIQUE_ID]).nunique()
+        days = out[DS].dt.day_of_week.groupby(out[UNIQUE_ID]).nunique()
         mixed = days[days > 1].index
         if len(mixed):
             problems.append(Problem(

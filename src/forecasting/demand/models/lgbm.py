@@ -58,7 +58,7 @@ class LightGBMDirect(Forecaster):
 
     def __init__(self, horizon: int | None = None, n_lags: int | None = None,
                  objective: str = "l2", n_estimators: int = 400, learning_rate: float = 0.05,
-                 num_leaves: int = 63, min_child_samples: int = 50, max_rows: int = 1_200_000,
+                 num_leaves: int = 63, min_child_samples: int = 50, max_rows: int = 500_000,
                  n_jobs: int = 2, seed: int = 0):
         self.horizon = horizon
         self.n_lags = n_lags
@@ -122,9 +122,9 @@ class LightGBMDirect(Forecaster):
         if panel.freq in ("D", "W"):
             cols["weekofyear"] = target_dates.isocalendar().week.values.astype(float)
         if panel.freq == "D":
-            cols["dayofweek"] = target_dates.dayofweek.values.astype(float)
+            cols["dayofweek"] = target_dates.day_of_week.values.astype(float)
             cols["dayofmonth"] = target_dates.day.values.astype(float)
-            cols["dayofyear"] = target_dates.dayofyear.values.astype(float)
+            cols["dayofyear"] = target_dates.day_of_year.values.astype(float)
         X = pd.DataFrame(cols)
         if self.static_ is not None:
             for c in self.static_.columns:
@@ -187,12 +187,31 @@ class LightGBMDirect(Forecaster):
         return self
 
     def predict(self, h: int) -> np.ndarray:
+        return self.predict_panel(self.panel_, h)
+
+    def predict_panel(self, panel: Panel, h: int) -> np.ndarray:
+        """Forecasts for the series of ``panel`` (any history, same frequency) with the
+        trained trees; attributes unseen in training become missing."""
         if h > self.horizon:
             raise ValueError(f"fitted for horizon {self.horizon}, asked for {h}")
-        panel = self.panel_
+        if panel is not self.panel_:
+            static = panel.static.astype(str) if panel.static is not None else None
+            if self.static_ is not None and (static is None or
+                                             set(self.static_.columns) - set(static.columns)):
+                raise ValueError(f"the history needs the attribute columns "
+                                 f"{list(self.static_.columns)}")
+            saved = self.static_
+            self.static_ = static[saved.columns] if saved is not None else None
+            try:
+                return self._predict(panel, self._padded(panel), h)
+            finally:
+                self.static_ = saved
+        return self._predict(panel, self.yp_, h)
+
+    def _predict(self, panel: Panel, yp: np.ndarray, h: int) -> np.ndarray:
         rows = np.repeat(np.arange(panel.n), h)
         step = np.tile(np.arange(1, h + 1), panel.n)
         origin = np.full(rows.size, panel.T - 1)
-        X = self._features(panel, self.yp_, rows, origin, step)
+        X = self._features(panel, yp, rows, origin, step)
         pred = self.model_.predict(X) * X.attrs["scale"]
         return nonneg(pred.reshape(panel.n, h))

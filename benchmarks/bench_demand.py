@@ -1,0 +1,130 @@
+"""Demand benchmarks: M3 monthly, Store Item Demand, and the 10k-series speed test.
+
+Each benchmark runs the same function ``forecasting forecast`` runs
+(:func:`forecasting.demand.pipeline.forecast`) and the seasonal naive baseline in the same
+run, and prints a table. Data: ../shared/data (read-only).
+
+    nice -n 10 .venv/bin/python benchmarks/bench_demand.py m3 store speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.demand import metrics
+from forecasting.demand.models.baselines import SeasonalNaive
+from forecasting.demand.panel import Panel
+from forecasting.demand.pipeline import forecast
+from forecasting.schema import DS, UNIQUE_ID, Y
+
+
+def data_dir() -> Path:
+    here = Path(__file__).resolve().parents[1]
+    for p in (here / "../shared/data", Path("/work/shared/data")):
+        if p.exists():
+            return p.resolve()
+    sys.exit("no ../shared/data folder")
+
+
+def m3_monthly() -> tuple[pd.DataFrame, pd.DataFrame]:
+    d = data_dir() / "m3"
+    long = pd.read_parquet(d / "m3_long.parquet")
+    meta = pd.read_parquet(d / "m3_meta.parquet")
+    meta = meta[meta.period == "MONTHLY"]
+    df = long.merge(meta[["series_id", "start_year", "start_period"]], on="series_id")
+    # a few series have no known start (start_year 1): give them a calendar from 1900 on
+    year = np.where(df.start_year < 100, 1900 + df.start_year, df.start_year)
+    per = year * 12 + df.start_period - 1 + df.t - 1
+    df[DS] = pd.to_datetime(pd.DataFrame({"year": per // 12, "month": per % 12 + 1, "day": 1}))
+    df = df.rename(columns={"series_id": UNIQUE_ID, "value": Y})
+    cols = [UNIQUE_ID, DS, Y]
+    return df[df.split == "train"][cols], df[df.split == "test"][cols]
+
+
+def store_item() -> tuple[pd.DataFrame, pd.DataFrame]:
+    df = pd.read_parquet(data_dir() / "store_item_demand" / "train.parquet")
+    df = df[df.date <= "2017-12-31"]
+    out = pd.DataFrame({UNIQUE_ID: df.store.astype(str) + "_" + df.item.astype(str),
+                        DS: df.date.astype("datetime64[ns]"), Y: df.sales.astype(float),
+                        "store": df.store.astype(str), "item": df.item.astype(str)})
+    cut = pd.Timestamp("2017-10-02")
+    return out[out[DS] <= cut], out[out[DS] > cut]
+
+
+def _score(name, train, test, h, freq, season, **kw) -> list[dict]:
+    t0 = time.time()
+    res = forecast(train, horizon=h, freq=freq, **kw)
+    elapsed = time.time() - t0
+    fc = res.table.merge(test, on=[UNIQUE_ID, DS], how="inner").sort_values([UNIQUE_ID, DS])
+    n = fc[UNIQUE_ID].nunique()
+    y = fc[Y].to_numpy().reshape(n, -1)
+    f = fc["yhat"].to_numpy().reshape(n, -1)
+    panel = res.panel
+    scale = metrics.mase_scale(panel.y, panel.season_length)
+    snaive = SeasonalNaive(season).forecast(panel, h)[:, : y.shape[1]]
+    rows = [{"benchmark": name, "model": f"seasonal naive (m={season})",
+             "smape": metrics.smape(y, snaive), "mase": metrics.mase(y, snaive, scale),
+             "cov80": np.nan, "cov95": np.nan, "seconds": np.nan}]
+    rows.append({"benchmark": name, "model": "forecast: " + "+".join(res.model.choice.members()),
+                 "smape": metrics.smape(y, f), "mase": metrics.mase(y, f, scale),
+                 "cov80": metrics.coverage(y, fc["yhat_lo_80"].to_numpy().reshape(n, -1),
+                                           fc["yhat_hi_80"].to_numpy().reshape(n, -1)),
+                 "cov95": metrics.coverage(y, fc["yhat_lo_95"].to_numpy().reshape(n, -1),
+                                           fc["yhat_hi_95"].to_numpy().reshape(n, -1)),
+                 "seconds": elapsed})
+    bt = res.backtest_metrics
+    print(f"\n[{name}] backtest (history only) per candidate:", file=sys.stderr)
+    print(bt.round(3).to_string(), file=sys.stderr)
+    return rows
+
+
+def bench_m3() -> list[dict]:
+    train, test = m3_monthly()
+    return _score("M3 monthly h=18", train, test, 18, "MS", 12)
+
+
+def bench_store() -> list[dict]:
+    train, test = store_item()
+    return _score("Store Item 90d", train, test, 90, "D", 7)
+
+
+def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    level = rng.gamma(2.0, 50.0, size=(n, 1))
+    season = 1 + 0.3 * np.sin(2 * np.pi * (t[None] + rng.integers(0, 52, (n, 1))) / 52)
+    trend = 1 + rng.normal(0, 0.002, (n, 1)) * t[None]
+    y = rng.poisson(level * season * np.clip(trend, 0.2, None)).astype(float)
+    ds = pd.date_range("2023-01-02", periods=T, freq="7D")
+    df = pd.DataFrame({UNIQUE_ID: np.repeat([f"p{i:05d}" for i in range(n)], T),
+                       DS: np.tile(ds, n), Y: y.reshape(-1)})
+    t0 = time.time()
+    res = forecast(df, horizon=h, freq="W", n_windows=1)
+    elapsed = time.time() - t0
+    return [{"benchmark": f"speed {n} x {T} weekly, h={h}",
+             "model": "forecast: " + "+".join(res.model.choice.members()),
+             "smape": res.backtest_metrics.loc["chosen", "backtest_smape"], "mase": np.nan,
+             "cov80": np.nan, "cov95": np.nan, "seconds": elapsed}]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("which", nargs="*", default=["m3", "store", "speed"])
+    args = ap.parse_args(argv)
+    rows = []
+    for w in args.which:
+        rows += {"m3": bench_m3, "store": bench_store, "speed": bench_speed}[w]()
+    table = pd.DataFrame(rows)
+    pd.set_option("display.width", 200)
+    print(table.round(3).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Rolling-origin backtests: refit every candidate at each origin, forecast ``h`` periods,
+keep the errors.
+
+Origins are the last ``n_windows`` cut points spaced ``step`` periods apart (``step``
+defaults to ``h``, so windows do not overlap): window ``w`` (0 = oldest) hides the last
+``h + (n_windows - 1 - w) * step`` periods and forecasts the next ``h``. A model never sees
+the periods it is scored on, and the window of the final forecast is never used.
+Series with less than ``min_length`` observations before an origin are left out of that
+window (NaN).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from forecasting.demand.metrics import mase_scale
+from forecasting.demand.models.base import Forecaster
+from forecasting.demand.models.intermittent import is_intermittent
+from forecasting.demand.panel import Panel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Backtest:
+    """Forecasts and actuals per window: arrays of shape (windows, series, h)."""
+
+    h: int
+    actual: np.ndarray
+    forecasts: dict[str, np.ndarray]
+    scale: np.ndarray          # (windows, series) MASE scale at each origin
+    intermittent: np.ndarray   # (windows, series) bool, classification at each origin
+    origins: list[int]         # periods hidden at each window
+
+
+def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: int,
+             n_windows: int = 2, step: int | None = None, min_length: int | None = None,
+             progress: bool = True) -> Backtest:
+    step = step or h
+    need = min_length or panel.season_length
+    W = n_windows
+    actual = np.full((W, panel.n, h), np.nan)
+    fc = {name: np.full((W, panel.n, h), np.nan) for name in factories}
+    scale = np.full((W, panel.n), np.nan)
+    inter = np.zeros((W, panel.n), bool)
+    cuts = [h + (W - 1 - w) * step for w in range(W)]
+    if cuts[0] >= panel.T:
+        raise ValueError(f"history of {panel.T} periods is too short for {W} backtest windows "
+                         f"of {h}")
+    bar = tqdm(total=W * len(factories), desc="backtest", disable=not progress, leave=False)
+    for w, cut in enumerate(cuts):
+        past = panel.truncate(cut)
+        ok = past.lengths >= need
+        rows = np.flatnonzero(ok)
+        if not len(rows):
+            bar.update(len(factories))
+            continue
+        sub = past.subset(rows)
+        actual[w, rows] = panel.y[rows, panel.T - cut: panel.T - cut + h]
+        scale[w, rows] = mase_scale(sub.y, sub.season_length)
+        inter[w, rows] = is_intermittent(sub.y)
+        for name, make in factories.items():
+            fc[name][w, rows] = make().forecast(sub, h)
+            bar.update(1)
+    bar.close()
+    return Backtest(h, actual, fc, scale, inter, cuts)

@@ -1,0 +1,34 @@
+"""Forecasters by name. Every one follows :mod:`.base` (fit(panel) -> self, predict(h))."""
+
+from __future__ import annotations
+
+from forecasting.demand.models.baselines import Mean, SeasonalNaive
+from forecasting.demand.models.intermittent import SBA, TSB, Croston
+from forecasting.demand.models.lgbm import LightGBMDirect
+from forecasting.demand.models.smoothing import SES, AutoETS, Damped, Holt, Theta
+
+REGISTRY = {
+    "seasonal_naive": SeasonalNaive,
+    "mean": Mean,
+    "ses": SES,
+    "holt": Holt,
+    "damped": Damped,
+    "ets": AutoETS,
+    "theta": Theta,
+    "croston": Croston,
+    "sba": SBA,
+    "tsb": TSB,
+    "lightgbm": LightGBMDirect,
+}
+
+
+def make(name: str, horizon: int, **params):
+    """A fresh forecaster by name; ``horizon`` is passed to direct (global) models."""
+    if name == "ets_statsmodels":
+        from forecasting.demand.models.ets_statsmodels import StatsmodelsETS
+
+        return StatsmodelsETS(**params)
+    cls = REGISTRY[name]
+    if cls is LightGBMDirect:
+        return cls(horizon=horizon, **params)
+    return cls(**params)

@@ -1,0 +1,75 @@
+"""Choosing the forecast from backtests only: an equal-weight ensemble of candidates for
+regular series, and one intermittent method for intermittent/lumpy series.
+
+The ensemble is the subset (up to ``max_size`` members, drawn from the ``top`` best single
+models) whose mean forecast has the lowest backtest ``metric`` over the regular series of
+every window. Intermittent series (ADI/CV² at each origin) get the intermittent method with
+the lowest backtest MASE on them, when it beats the ensemble there. Baselines compete like any
+other candidate. The window being forecast is never looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from forecasting.demand import metrics
+from forecasting.demand.backtest import Backtest
+
+BASELINES = ("seasonal_naive", "mean")
+INTERMITTENT = ("croston", "sba", "tsb")
+
+
+@dataclass
+class Choice:
+    ensemble: list[str]
+    intermittent: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # candidate -> backtest metric
+
+    def combine(self, forecasts: dict[str, np.ndarray], intermittent_mask: np.ndarray
+                ) -> np.ndarray:
+        f = np.mean([forecasts[m] for m in self.ensemble], axis=0)
+        if self.intermittent is not None:
+            mask = intermittent_mask[..., None] & np.ones_like(f, bool)
+            f = np.where(mask, forecasts[self.intermittent], f)
+        return f
+
+    def members(self) -> list[str]:
+        return [*self.ensemble, *([self.intermittent] if self.intermittent else [])]
+
+
+def _score(bt: Backtest, f: np.ndarray, rows: np.ndarray, metric: str) -> float:
+    y = np.where(rows[..., None], bt.actual, np.nan)
+    if metric == "smape":
+        return metrics.smape(y, f)
+    if metric == "mase":
+        return metrics.mase(y, f, bt.scale)
+    if metric == "wape":
+        return metrics.wape(y, f)
+    raise ValueError(f"unknown selection metric {metric!r}")
+
+
+def choose(bt: Backtest, metric: str = "smape", max_size: int = 3, top: int = 6) -> Choice:
+    regular = ~bt.intermittent
+    cont = [m for m in bt.forecasts if m not in INTERMITTENT]
+    single = {m: _score(bt, bt.forecasts[m], regular, metric) for m in cont}
+    ranked = sorted((m for m in cont if np.isfinite(single[m])), key=single.get)[:top]
+    best, best_score = [ranked[0]], single[ranked[0]]
+    for k in range(2, max_size + 1):
+        for combo in combinations(ranked, k):
+            s = _score(bt, np.mean([bt.forecasts[m] for m in combo], axis=0), regular, metric)
+            if s < best_score - 1e-9:
+                best, best_score = list(combo), s
+    choice = Choice(ensemble=best, scores=dict(single))
+    if bt.intermittent.any():
+        ens = np.mean([bt.forecasts[m] for m in best], axis=0)
+        options = {"ensemble": _score(bt, ens, bt.intermittent, "mase")}
+        for m in INTERMITTENT:
+            if m in bt.forecasts:
+                options[m] = _score(bt, bt.forecasts[m], bt.intermittent, "mase")
+        winner = min(options, key=options.get)
+        choice.intermittent = None if winner == "ensemble" else winner
+    choice.scores["chosen"] = best_score
+    return choice
