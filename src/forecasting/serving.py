@@ -81,18 +81,19 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
                   "created_at": pd.Timestamp.now().isoformat(timespec="seconds"), "notes": {}}
     tmp = out.with_name(out.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
+    scores = None
     try:
         from forecasting.churn.score import score_customers
 
-        churn = score_customers(data, as_of)
-        churn = churn.assign(reasons=churn["reasons"].map(lambda r: json.dumps(list(r or []),
-                                                                              default=str)))
+        scores = score_customers(data, as_of)
+        churn = scores.assign(reasons=scores["reasons"].map(
+            lambda r: json.dumps(list(r or []), default=str)))
         write_table(churn, tmp / "churn.parquet")
         meta["churn_model_version"] = str(churn["model_version"].iloc[0]) if len(churn) else None
     except (ForecastingError, ImportError) as exc:
         meta["notes"]["churn"] = f"no churn scores: {str(exc).splitlines()[0]}"
         log.warning("%s", meta["notes"]["churn"])
-    seg = segments(data, as_of)
+    seg = segments(data, as_of, churn_scores=scores)
     if "reasons" in seg:
         seg = seg.drop(columns="reasons")
     write_table(seg, tmp / "customers.parquet")
@@ -176,6 +177,8 @@ class Backend:
                  time.perf_counter() - t)
 
     def _load_model(self, name: str):
+        """(model, ModelRef) of the champion, or None. Models predict single-threaded: a
+        worker serves many small requests, where LightGBM's thread pool only costs time."""
         from forecasting import tracking
 
         try:
@@ -183,9 +186,8 @@ class Backend:
         except ForecastingError as exc:
             log.info("no %s champion: %s", name, str(exc).splitlines()[0])
             return None
-        for attr in ("set_threads", "single_threaded"):
-            if hasattr(obj, attr):
-                getattr(obj, attr)(1) if attr == "set_threads" else getattr(obj, attr)()
+        if hasattr(obj, "version"):
+            obj.version = ref.version
         return obj, ref
 
     # endpoints ----------------------------------------------------------------------------
@@ -212,11 +214,9 @@ class Backend:
         if self._churn_model is None:
             raise ForecastingError("no champion churn model is loaded; run 'forecasting train "
                                    "churn' and 'forecasting promote churn'")
-        from forecasting.churn.score import score_feature_rows
-
         model, ref = self._churn_model
         frame = pd.DataFrame(rows)
-        scored = score_feature_rows(model, frame)
+        scored = model.score(frame)
         items = []
         for i, rec in enumerate(scored.to_dict("records")):
             cid = rows[i].get(CUSTOMER_ID)

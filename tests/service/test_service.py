@@ -105,11 +105,11 @@ def test_api_key_is_required_when_set(served, server_factory, tmp_path):
         server.stop()
 
 
-def test_schemathesis_finds_no_server_errors(served):
+def test_schemathesis_finds_no_server_errors(served, tmp_path):
     exe = Path(sys.executable).parent / "schemathesis"
     r = subprocess.run(
         [str(exe), "run", served.url + "/docs.json", "--checks", "not_a_server_error",
          "--max-examples", "25", "--phases", "examples,fuzzing", "--workers", "2",
          "--seed", "1", "--no-color"],
-        capture_output=True, text=True, timeout=400)
+        capture_output=True, text=True, timeout=400, cwd=tmp_path)  # it writes a cache folder
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
