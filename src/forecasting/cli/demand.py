@@ -56,6 +56,71 @@ def cmd_forecast(args) -> int:
     return 0
 
 
+def _history(args):
+    """The long series table from --series FILE or from DATA_DIR's orders."""
+    from forecasting.io import read_series
+
+    if args.series:
+        return read_series(args.series), args.freq, str(args.series)
+    if not args.data_dir:
+        raise ForecastingError("give DATA_DIR (a folder of tables) or --series FILE")
+    from forecasting.demand.series import orders_to_series
+    from forecasting.io import read_dataset
+
+    data = read_dataset(args.data_dir)
+    freq = args.freq or "W"
+    return orders_to_series(data.orders, freq=freq, products=data.products), freq, \
+        str(args.data_dir)
+
+
+def cmd_train(args) -> int:
+    from forecasting.demand.pipeline import DemandConfig
+    from forecasting.demand.training import train
+    from forecasting.io import write_json
+
+    _check_models(args.models)
+    series, freq, source = _history(args)
+    cfg = DemandConfig(horizon=args.horizon, freq=freq, levels=args.levels,
+                       candidates=args.models, n_windows=args.windows)
+    result, metrics, run_id = train(series, cfg, source=source)
+    _print_metrics(result.backtest_metrics)
+    print(f"chosen: {'+'.join(result.model.choice.members())}  run: {run_id}")
+    if args.report:
+        write_json({"run_id": run_id, "chosen": result.model.choice.members(), **metrics,
+                    "candidates": result.backtest_metrics.drop(index="chosen")
+                    .to_dict(orient="index")}, args.report)
+    return 0
+
+
+def cmd_promote(args) -> int:
+    from forecasting import tracking
+    from forecasting.demand.training import MODEL_NAME, decide
+
+    res = tracking.promote(MODEL_NAME, decide, run_id=args.run_id)
+    state = "promoted" if res.promoted else "not promoted"
+    print(f"{MODEL_NAME} version {res.challenger.version}: {state}: {res.reason}")
+    return 0
+
+
+def cmd_plan(args) -> int:
+    from forecasting.io import read_dataset, read_table, write_table
+    from forecasting.planning import plan_from_dataset
+
+    data = read_dataset(args.data_dir)
+    inventory = read_table(args.inventory) if args.inventory else None
+    model = None
+    if args.champion:
+        from forecasting import tracking
+
+        model, ref = tracking.load_model("demand")
+        log.info("using demand model version %s", ref.version)
+    plan = plan_from_dataset(data, inventory, args.service_level, args.horizon,
+                             args.freq, model=model)
+    write_table(plan, args.out)
+    print(plan.round(2).to_string(index=False, max_rows=30))
+    return 0
+
+
 def register(commands, train, promote) -> None:
     p = add_command(
         commands, "forecast", help="forecast any long series table (unique_id, ds, y)",
@@ -79,3 +144,51 @@ def register(commands, train, promote) -> None:
     p.add_argument("--quiet-table", action="store_true", help="do not print the metrics table")
     p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
     p.set_defaults(handler=cmd_forecast)
+
+    t = add_command(
+        train, "demand", help="backtest demand models, choose, register 'demand' in MLflow",
+        description="Build weekly (or --freq) net demand per product from DATA_DIR's orders "
+                    "(completed minus returned, cancelled excluded), or read --series FILE; "
+                    "run a rolling-origin backtest of every candidate, choose the ensemble on "
+                    "it, calibrate conformal intervals, print the metrics side by side and log "
+                    "the run (experiment 'demand') and the model ('demand', alias "
+                    "challenger).")
+    t.add_argument("data_dir", nargs="?", help="data set folder (orders[, products])")
+    t.add_argument("--series", help="long table unique_id, ds, y instead of DATA_DIR")
+    t.add_argument("--freq", default=None, help="W (default for orders), MS or D; any "
+                   "supported alias for --series (inferred when omitted)")
+    t.add_argument("--horizon", type=int, default=12, help="periods to forecast")
+    t.add_argument("--levels", type=_levels, default=(80, 95), help="interval levels, %%")
+    t.add_argument("--models", type=_models, default=None, help="candidates, comma separated")
+    t.add_argument("--windows", type=int, default=2, help="rolling-origin backtest windows")
+    t.add_argument("--report", help="write the run's metrics as JSON here")
+    t.set_defaults(handler=cmd_train)
+
+    pr = add_command(
+        promote, "demand", help="make the demand challenger champion if it is no worse",
+        description="Promote the demand challenger (or the version of --run-id) to champion "
+                    "when its backtest sMAPE and MASE and its interval coverage error are no "
+                    "worse than the champion's on the same data (the champion is re-"
+                    "backtested on the challenger's data when they differ).")
+    pr.add_argument("--run-id", help="the training run whose model to promote")
+    pr.set_defaults(handler=cmd_promote)
+
+    pl = add_command(
+        commands, "plan", help="production plan: safety stock and quantity to make",
+        description="Per product: demand over the lead time, the service-level quantile of "
+                    "lead-time demand (from sample paths of the forecast errors, not a sum of "
+                    "per-period quantiles), safety stock, on hand, recommended production "
+                    "(never negative, rounded up to min_batch) and the stockout date if "
+                    "nothing is made.")
+    pl.add_argument("data_dir", help="data set folder (orders[, inventory, products])")
+    pl.add_argument("--inventory", help="inventory table (product_id, on_hand[, "
+                    "lead_time_days, min_batch]); default: DATA_DIR's inventory table")
+    pl.add_argument("--service-level", type=float, default=0.95,
+                    help="probability of not running out during the lead time")
+    pl.add_argument("--horizon", type=int, default=None,
+                    help="forecast periods (default: the longest lead time)")
+    pl.add_argument("--freq", default="W", help="W, MS or D")
+    pl.add_argument("--champion", action="store_true",
+                    help="use the champion 'demand' model from MLflow instead of fitting")
+    pl.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
+    pl.set_defaults(handler=cmd_plan)

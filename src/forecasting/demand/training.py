@@ -1,0 +1,142 @@
+"""``forecasting train demand`` and ``promote demand``: the pipeline, tracked in MLflow.
+
+The run (experiment ``demand``) logs the config as params, the chosen forecast's backtest
+metrics (``backtest_smape``, ``backtest_mase``, ``backtest_wape``, ``backtest_bias``,
+``backtest_coverage_80``, ``backtest_coverage_95``) plus every candidate's as
+``<model>.backtest_<metric>``, the per-series metrics table, the series it saw
+(``data/series.parquet``, so the champion can be re-scored on it), plots (forecast against
+actuals on the last backtest window for a sample of series; coverage by level) and the model
+``demand`` (a :class:`~forecasting.demand.pipeline.DemandModel`).
+
+Promotion (:func:`decide`): on the same data, the challenger must have backtest sMAPE and
+MASE no worse than the champion's and an interval coverage error (mean |coverage - level|)
+no worse (0.5 point tolerance). When the runs saw different data, the champion's members are
+re-backtested on the challenger's data first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import numpy as np
+import pandas as pd
+
+from forecasting import tracking
+from forecasting.demand.pipeline import DemandConfig, ForecastResult, fit_panel, prepare
+from forecasting.schema import UNIQUE_ID
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "demand"
+MODEL_NAME = "demand"
+COVERAGE_TOLERANCE = 0.5
+
+
+def fingerprint(panel) -> str:
+    h = hashlib.sha256()
+    h.update(panel.ids.astype(str).tobytes())
+    h.update(np.nan_to_num(panel.y, nan=-1.0).tobytes())
+    h.update(panel.last_ds.astype(np.int64).tobytes())
+    return h.hexdigest()[:16]
+
+
+def coverage_error(metrics: dict, levels=(80, 95)) -> float:
+    vals = [abs(metrics.get(f"backtest_coverage_{lv}", np.nan) - lv) for lv in levels]
+    return float(np.nanmean(vals)) if vals else float("nan")
+
+
+def _plots(result: ForecastResult, n: int = 6) -> dict:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bt, panel = result.backtest, result.panel
+    chosen = result.model.choice.combine(bt.forecasts, bt.intermittent)
+    rng = np.random.default_rng(0)
+    ok = np.flatnonzero(~np.isnan(bt.actual[-1, :, 0]))
+    pick = rng.choice(ok, size=min(n, len(ok)), replace=False) if len(ok) else []
+    fig, axes = plt.subplots(len(pick) or 1, 1, figsize=(8, 2.2 * max(len(pick), 1)),
+                             squeeze=False)
+    cut = bt.origins[-1]
+    for ax, i in zip(axes[:, 0], pick):
+        hist = panel.y[i, : panel.T - cut]
+        ax.plot(np.arange(len(hist)), hist, color="0.4", lw=1, label="history")
+        x = np.arange(len(hist), len(hist) + bt.h)
+        ax.plot(x, bt.actual[-1, i], color="k", lw=1.2, label="actual")
+        ax.plot(x, chosen[-1, i], color="C1", lw=1.5, label="forecast")
+        ax.set_title(str(panel.ids[i]), fontsize=9)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig2, ax2 = plt.subplots(figsize=(4, 3))
+    levels = list(result.model.config.levels)
+    cov = [result.backtest_metrics.loc["chosen", f"backtest_coverage_{lv}"] for lv in levels]
+    ax2.bar([str(lv) for lv in levels], cov, color="C0", label="empirical")
+    ax2.scatter([str(lv) for lv in levels], levels, color="k", zorder=3, label="nominal")
+    ax2.set_ylabel("coverage %"); ax2.set_xlabel("interval level %"); ax2.legend(fontsize=7)
+    fig2.tight_layout()
+    return {"plots/forecast_vs_actual.png": fig, "plots/coverage_by_level.png": fig2}
+
+
+def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = None,
+          source: str = "") -> tuple[ForecastResult, dict, str]:
+    """Backtest, choose, fit and log one run; returns the result, its metrics and run id."""
+    panel = prepare(series, config.freq)
+    config.freq = panel.freq
+    result = fit_panel(panel, config)
+    chosen = result.backtest_metrics.loc["chosen"].to_dict()
+    metrics = {k: float(v) for k, v in chosen.items()}
+    for model, row in result.backtest_metrics.drop(index="chosen").iterrows():
+        for k, v in row.items():
+            metrics[f"{model}.{k}"] = float(v)
+    fp = fingerprint(panel)
+    with tracking.run(EXPERIMENT, run_name=run_name or f"demand-{panel.freq}-h{config.horizon}",
+                      tags={"data_fingerprint": fp, "source": source}) as run_id:
+        tracking.log_params({**config.to_dict(), "n_series": panel.n, "n_periods": panel.T,
+                             "chosen": "+".join(result.model.choice.members()),
+                             "data_fingerprint": fp})
+        tracking.log_metrics(metrics)
+        tracking.log_table(result.per_series, "per_series_metrics.csv")
+        tracking.log_table(result.backtest_metrics.reset_index(), "backtest_metrics.csv")
+        tracking.log_table(panel.to_long(), "data/series.parquet")
+        for path, fig in _plots(result).items():
+            tracking.log_figure(fig, path)
+        example = panel.to_long().groupby(UNIQUE_ID).tail(3).head(12)
+        tracking.log_model(result.model, MODEL_NAME, input_example=example,
+                           metadata={"config": config.to_dict()})
+    return result, {k: metrics[k] for k in chosen}, run_id
+
+
+def rescore(model, series: pd.DataFrame) -> dict:
+    """Backtest metrics of a fitted DemandModel's members on another data set."""
+    cfg = model.config
+    members = list(model.choice.members())
+    again = DemandConfig(horizon=cfg.horizon, freq=cfg.freq, levels=cfg.levels,
+                         candidates=tuple(members), n_windows=cfg.n_windows, metric=cfg.metric,
+                         max_ensemble=len(model.choice.ensemble), lightgbm=cfg.lightgbm)
+    res = fit_panel(prepare(series, cfg.freq), again, progress=False)
+    return res.backtest_metrics.loc["chosen"].to_dict()
+
+
+def decide(champion, challenger) -> tuple[bool, str]:
+    ch, cc = dict(champion.metrics), dict(challenger.metrics)
+    if champion.params.get("data_fingerprint") != challenger.params.get("data_fingerprint"):
+        path = tracking.download_artifact(challenger.run_id, "data/series.parquet")
+        ch = rescore(tracking.load_version(champion), pd.read_parquet(path))
+        note = " (champion re-backtested on the challenger's data)"
+    else:
+        note = " (same data)"
+    worse = []
+    for m in ("backtest_smape", "backtest_mase"):
+        if cc.get(m, np.inf) > ch.get(m, np.inf) + 1e-9:
+            worse.append(f"{m} {cc.get(m):.4f} > {ch.get(m):.4f}")
+    ce_new, ce_old = coverage_error(cc), coverage_error(ch)
+    if ce_new > ce_old + COVERAGE_TOLERANCE:
+        worse.append(f"coverage error {ce_new:.2f} > {ce_old:.2f} points")
+    if worse:
+        return False, "challenger is worse: " + "; ".join(worse) + note
+    return True, (f"challenger no worse: sMAPE {cc['backtest_smape']:.4f} vs "
+                  f"{ch['backtest_smape']:.4f}, MASE {cc['backtest_mase']:.4f} vs "
+                  f"{ch['backtest_mase']:.4f}, coverage error {ce_new:.2f} vs {ce_old:.2f}"
+                  + note)
