@@ -13,6 +13,7 @@ Run it with ``forecasting serve`` (or ``bentoml serve forecasting.service:Foreca
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from http import HTTPStatus
 
@@ -66,11 +67,14 @@ class ForecastingService:
         return _answer(getattr(self.backend, method), *args)
 
     @bentoml.api(route="/churn/score", input_spec=M.ChurnScoreRequest)
-    def churn_score(self, **fields) -> M.ChurnScoreResponse:
+    async def churn_score(self, **fields) -> M.ChurnScoreResponse:
         """Churn probability, risk band, segment, top reasons and model version for 1 to
         10,000 customers: by ``customer_ids`` (latest scored snapshot) or by feature ``rows``
         (scored now by the champion model). Unknown ids get an ``error`` on their item."""
-        return self._call("churn_score", M.ChurnScoreRequest.model_construct(**fields))
+        req = M.ChurnScoreRequest.model_construct(**fields)
+        if req.rows is None:  # a dictionary lookup: answered on the event loop, no thread hop
+            return self._call("churn_score", req)
+        return await asyncio.to_thread(self._call, "churn_score", req)
 
     @bentoml.api(route="/demand/forecast", input_spec=M.ForecastRequest)
     def demand_forecast(self, **fields) -> M.ForecastResponse:

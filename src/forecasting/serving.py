@@ -99,10 +99,20 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
     write_table(seg, tmp / "customers.parquet")
     write_table(kpi_table(data), tmp / "kpis.parquet")
     try:
+        from forecasting import tracking
         from forecasting.demand.pipeline import latest_forecasts
+        from forecasting.demand.series import orders_to_series
 
-        fc, history, version = latest_forecasts(data, horizon=horizon, freq=freq,
-                                                levels=tuple(levels))
+        try:
+            model, ref = tracking.load_model("demand", alias="champion")
+            version = str(ref.version)
+        except ForecastingError as exc:
+            model, version = None, None
+            meta["notes"]["demand"] = (f"{str(exc).splitlines()[0]}; forecasts fitted at "
+                                       f"snapshot time, not from a registered model")
+        fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
+                              model=model)
+        history = orders_to_series(data.orders, freq=freq, products=data.products)
         write_table(fc, tmp / "forecasts.parquet")
         write_table(history, tmp / "history.parquet")
         meta["demand_model_version"] = version

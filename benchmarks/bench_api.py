@@ -1,0 +1,182 @@
+"""Benchmark: the churn-score API over loopback against in-process scoring of the same rows.
+
+Starts `bentoml serve` on a free 127.0.0.1 port with the snapshot and champion of the current
+MLflow store (run `forecasting demo` first, or pass --data to build the snapshot), then measures:
+
+* one customer per request (by id) at concurrency 1, 8 and 32: p50, p99, requests/s;
+* one feature row per request (scored by the model now) at concurrency 8;
+* a batch of 1,000 customer ids in one request: latency and rows/s;
+* a batch of 1,000 feature rows in one request;
+* in the same run, in-process: the snapshot lookup and the model's scoring of the same rows
+  (single-threaded LightGBM), as the ceiling.
+
+Load is bounded in count and time and goes to 127.0.0.1 only. Targets on 2 cores: p99 <= 30 ms
+at concurrency 8; a 1,000-customer batch in <= 100 ms.
+
+    .venv/bin/python benchmarks/bench_api.py [--requests 400] [--data DATA_DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+log = logging.getLogger("bench_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(port: int, logfile: Path) -> subprocess.Popen:
+    from forecasting.cli.serve import bentoml_command
+
+    proc = subprocess.Popen(bentoml_command("127.0.0.1", port), stdout=logfile.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited:\n{logfile.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit("server not ready in 120 s")
+
+
+async def _load(url: str, bodies: list[dict], concurrency: int, max_seconds: float
+                ) -> tuple[np.ndarray, float, int]:
+    """Send the bodies with ``concurrency`` requests in flight; latencies (ms), rps, errors."""
+    latencies: list[float] = []
+    errors = 0
+    queue = list(bodies)
+    deadline = time.perf_counter() + max_seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async def worker():
+            nonlocal errors
+            while queue and time.perf_counter() < deadline:
+                body = queue.pop()
+                t = time.perf_counter()
+                r = await client.post(url, json=body)
+                latencies.append((time.perf_counter() - t) * 1000)
+                errors += r.status_code != 200
+        for _ in range(3):  # warm-up
+            await client.post(url, json=bodies[0])
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    return np.array(latencies), len(latencies) / wall, errors
+
+
+def _row(name: str, lat: np.ndarray, rps: float, errors: int, rows: int = 1) -> str:
+    return (f"{name:<44} {len(lat):>6} {np.percentile(lat, 50):>8.1f} "
+            f"{np.percentile(lat, 99):>8.1f} {rps:>9.0f} {rps * rows:>10.0f} {errors:>6}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
+    p.add_argument("--max-seconds", type=float, default=30, help="time cap per level")
+    p.add_argument("--data", default=None, help="build the snapshot from this data set first")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    from forecasting.serving import Backend, build_snapshot
+    from forecasting import api_models as M
+
+    if args.data:
+        build_snapshot(args.data)
+    backend = Backend()
+    if backend._churn_model is None or not backend._churn:
+        raise SystemExit("no churn champion/snapshot: run 'forecasting demo' (or train, promote "
+                         "and 'forecasting serve --data DIR') first")
+    ids = sorted(backend._churn)
+    rng = np.random.default_rng(0)
+    model, _ = backend._churn_model
+    from forecasting.features import build_features
+    from forecasting.io import read_dataset
+
+    data = read_dataset(backend.meta["data_dir"])
+    feats = build_features(data, backend.meta["as_of"]).reset_index()
+    feats = feats[[c for c in feats.columns if not c.startswith("attr_")] +
+                  [c for c in feats.columns if c.startswith("attr_")]]
+    rows = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+            for r in feats.head(1000).to_dict("records")]
+    batch_ids = [ids[i] for i in rng.integers(0, len(ids), 1000)]
+
+    # in-process ceiling, same rows
+    one = feats.head(1)
+    t = time.perf_counter()
+    for _ in range(200):
+        model.score(one)
+    inproc_one = (time.perf_counter() - t) / 200 * 1000
+    t = time.perf_counter()
+    model.score(feats.head(1000))
+    inproc_batch = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    backend.churn_score(M.ChurnScoreRequest(customer_ids=batch_ids))
+    lookup_batch = (time.perf_counter() - t) * 1000
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/churn/score"
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = _start(port, Path(tmp) / "server.log")
+        try:
+            lines = []
+            for c in (1, 8, 32):
+                bodies = [{"customer_ids": [ids[i]]}
+                          for i in rng.integers(0, len(ids), args.requests)]
+                lat, rps, err = asyncio.run(_load(url, bodies, c, args.max_seconds))
+                lines.append((_row(f"1 customer by id, concurrency {c}", lat, rps, err), c, lat))
+            bodies = [{"rows": [rows[i]]} for i in rng.integers(0, len(rows), args.requests)]
+            lat, rps, err = asyncio.run(_load(url, bodies, 8, args.max_seconds))
+            lines.append((_row("1 feature row scored now, concurrency 8", lat, rps, err), 8, lat))
+            n = max(10, args.requests // 20)
+            lat, rps, err = asyncio.run(_load(url, [{"customer_ids": batch_ids}] * n, 1,
+                                              args.max_seconds))
+            lines.append((_row("batch of 1,000 ids, concurrency 1", lat, rps, err, 1000), 1, lat))
+            batch_lat = lat
+            lat, rps, err = asyncio.run(_load(url, [{"rows": rows}] * n, 1, args.max_seconds))
+            lines.append((_row("batch of 1,000 feature rows, concurrency 1", lat, rps, err,
+                               1000), 1, lat))
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+    print(f"\nchurn API benchmark: {len(ids):,} scored customers, model "
+          f"{backend.meta.get('churn_model_version')}, loopback, 1 API worker\n")
+    print(f"{'request':<44} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'rows/s':>10} "
+          f"{'errors':>6}")
+    for text, _, _ in lines:
+        print(text)
+    print(f"\nin-process, same rows (the ceiling):")
+    print(f"  model.score, 1 row (single-threaded LightGBM + reasons): {inproc_one:8.2f} ms")
+    print(f"  model.score, 1,000 rows:                                 {inproc_batch:8.1f} ms")
+    print(f"  snapshot lookup, 1,000 ids:                              {lookup_batch:8.1f} ms")
+    p99_c8 = np.percentile(lines[1][2], 99)
+    print(f"\ntargets: p99 at concurrency 8 = {p99_c8:.1f} ms (<= 30: "
+          f"{'met' if p99_c8 <= 30 else 'NOT met'}); 1,000-id batch p50 = "
+          f"{np.percentile(batch_lat, 50):.1f} ms (<= 100: "
+          f"{'met' if np.percentile(batch_lat, 50) <= 100 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
