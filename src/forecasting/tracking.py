@@ -24,6 +24,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -62,8 +63,25 @@ def tracking_uri() -> str:
     return f"sqlite:///{models_dir() / 'mlflow.db'}"
 
 
+_QUIET = False
+
+
+def _quiet_mlflow() -> None:
+    """MLflow announces database migrations and pickling at INFO/WARNING on every command;
+    keep the user's terminal for our own messages (``-v`` still shows ours)."""
+    global _QUIET
+    if _QUIET:
+        return
+    _QUIET = True
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
+    warnings.filterwarnings("ignore", category=UserWarning, module="mlflow.*")
+
+
 def configure() -> str:
     """Point MLflow at :func:`tracking_uri` (creating the local folder) and return the URI."""
+    _quiet_mlflow()
     uri = tracking_uri()
     if _is_local_default():
         models_dir().mkdir(parents=True, exist_ok=True)
@@ -186,14 +204,17 @@ def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> No
     mlflow.log_artifact(str(local_path), artifact_path=artifact_path)
 
 
-class _PyfuncModel(mlflow.pyfunc.PythonModel):
-    """Wraps one of our model objects; ``predict`` returns the object's own output."""
+with warnings.catch_warnings():  # MLflow nags at class creation about predict's type hints;
+    warnings.simplefilter("ignore")  # our signature comes from the input example instead
 
-    def __init__(self, model: Any):
-        self.model = model
+    class _PyfuncModel(mlflow.pyfunc.PythonModel):
+        """Wraps one of our model objects; ``predict`` returns the object's own output."""
 
-    def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow signature
-        return self.model.predict(model_input)
+        def __init__(self, model: Any):
+            self.model = model
+
+        def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow signature
+            return self.model.predict(model_input)
 
 
 def default_pip_requirements() -> list[str]:
