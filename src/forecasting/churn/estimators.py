@@ -39,7 +39,9 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer, OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler,
+)
 
 from forecasting.churn.calibration import Calibrator, choose_calibrator
 from forecasting.churn.frame import MISSING_CATEGORY, FeatureFrame, as_binary_labels
@@ -132,9 +134,11 @@ class LogisticChurn(_Base):
                 StandardScaler()), num))
         continuous = [c for c in num if Xf[c].nunique() > self.n_knots]
         if self.splines and continuous:
+            # splines on ranks: heavy tails and piles of zeros do not bend the curve
             parts.append(("spline", make_pipeline(
                 SimpleImputer(strategy="median", keep_empty_features=True),
-                SplineTransformer(n_knots=self.n_knots, degree=3, knots="quantile"),
+                QuantileTransformer(n_quantiles=min(200, len(Xf)), random_state=0),
+                SplineTransformer(n_knots=self.n_knots, degree=3, knots="uniform"),
                 StandardScaler()), continuous))
         if cat:
             parts.append(("cat", make_pipeline(
@@ -260,7 +264,8 @@ class BlendChurn(LightGBMChurn):
     """LightGBM averaged with a spline logistic regression, then calibrated.
 
     ``weight`` is the weight of LightGBM (default an equal average); ``auto`` picks the one of
-    0, 0.25, 0.5, 0.75, 1 with the lowest validation log loss (noisy on small validation folds); calibration is chosen on the blended validation probabilities. Both parts are
+    0, 0.25, 0.5, 0.75, 1 with the highest validation ROC AUC (ties: closest to 0.5), so
+    the validation fold also chooses between pure LightGBM, pure logistic and a mix; calibration is chosen on the blended validation probabilities. Both parts are
     refitted on every row. ``contributions`` are those of the LightGBM part.
     """
 
@@ -269,7 +274,7 @@ class BlendChurn(LightGBMChurn):
                  colsample_bytree: float = 0.5, max_trees: int = 5000,
                  early_stopping_rounds: int = 200, calibration: str = "auto",
                  validation_fraction: float = 0.2, refit: bool = True, random_state: int = 0,
-                 n_jobs: int = 1, logistic_C: float = 1.0, weight: float | str = 0.5):
+                 n_jobs: int = 1, logistic_C: float = 0.1, weight: float | str = 0.5):
         super().__init__(learning_rate, num_leaves, min_child_samples, reg_lambda, subsample,
                          colsample_bytree, max_trees, early_stopping_rounds, calibration,
                          validation_fraction, refit, random_state, n_jobs)
@@ -280,16 +285,18 @@ class BlendChurn(LightGBMChurn):
         return LogisticChurn(C=self.logistic_C, splines=True)
 
     def fit(self, X: pd.DataFrame, y, X_val=None, y_val=None) -> BlendChurn:
-        from sklearn.metrics import log_loss
+        from sklearn.metrics import roc_auc_score
 
         p_tree, parts = self._fit_validated(X, y, X_val, y_val)
         Xa, ya, Xv, yv = parts
         logistic = self._logistic().fit(Xa, ya)
         p_lin = logistic.predict_proba(Xv)[:, 1]
         grid = [0.0, 0.25, 0.5, 0.75, 1.0] if self.weight == "auto" else [float(self.weight)]
-        losses = {w: log_loss(yv, np.clip(w * p_tree + (1 - w) * p_lin, 1e-7, 1 - 1e-7))
-                  for w in grid}
-        self.weight_ = min(grid, key=lambda w: (round(losses[w], 6), abs(w - 0.5)))
+        # ranking quality decides the weight; calibration fixes the probabilities afterwards
+        self.weight_scores_ = {w: float(roc_auc_score(yv, w * p_tree + (1 - w) * p_lin))
+                               for w in grid}
+        self.weight_ = max(grid, key=lambda w: (round(self.weight_scores_[w], 4),
+                                                -abs(w - 0.5)))
         p_val = self.weight_ * p_tree + (1 - self.weight_) * p_lin
         self.calibrator_, self.calibration_scores_ = choose_calibrator(
             p_val, yv, self.calibration, seed=self.random_state)
@@ -332,11 +339,11 @@ class DefaultLightGBM(_Base):
 
 def make_estimator(kind: str, lightgbm_params: dict | None = None, calibration: str = "auto",
                    validation_fraction: float = 0.2, seed: int = 0,
-                   blend_weight: float | str = 0.5):
+                   blend_weight: float | str = 0.5, refit: bool = True):
     """The candidate named in the config: ``blend``, ``lightgbm`` or ``logistic``."""
     params = dict(lightgbm_params or {})
     common = dict(calibration=calibration, validation_fraction=validation_fraction,
-                  random_state=seed, **params)
+                  random_state=seed, refit=refit, **params)
     if kind == "blend":
         return BlendChurn(weight=blend_weight, **common)
     if kind == "lightgbm":

@@ -141,7 +141,8 @@ def train_time_based(data: Dataset, config: ChurnConfig | None = None,
     log.info("training on %d rows from %d cutoffs, validating on %d, holdout %s: %d rows",
              len(train), len(cutoffs) - 1, len(valid), holdout_cutoff.date(), len(holdout))
     estimator = make_estimator(config.model, asdict(config.lightgbm), config.calibration,
-                               config.validation_fraction, config.seed, config.blend_weight)
+                               config.validation_fraction, config.seed,
+                               **config.for_mode("time"))
     estimator.fit(train.X, train.y, valid.X, valid.y)
     proba = {"model": estimator.predict_proba(holdout.X)[:, 1]}
     metrics = prefixed(churn_metrics(holdout.y, proba["model"]), "holdout")

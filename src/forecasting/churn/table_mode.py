@@ -181,7 +181,8 @@ def cross_validate(table: LabelledTable, config: ChurnConfig,
             f"class has {smallest}")
     models = {"model": lambda: make_estimator(
         config.model, asdict(config.lightgbm), config.calibration,
-        config.validation_fraction, config.seed, config.blend_weight)}
+        config.validation_fraction, config.seed,
+                               **config.for_mode("table"))}
     if with_baselines:
         for prefix, est in baselines().items():
             models[prefix] = (lambda e=est: type(e)(**e.get_params()))
@@ -212,7 +213,8 @@ def train_table(table: LabelledTable, config: ChurnConfig, progress: bool = Fals
 
     cv = cross_validate(table, config, progress=progress)
     estimator = make_estimator(config.model, asdict(config.lightgbm), config.calibration,
-                               config.validation_fraction, config.seed, config.blend_weight)
+                               config.validation_fraction, config.seed,
+                               **config.for_mode("table"))
     estimator.fit(table.X, table.y)
     fingerprint = table.fingerprint()
     params = {
