@@ -270,18 +270,14 @@ class Backend:
 
     def forecast(self, req: M.ForecastRequest) -> M.ForecastResponse:
         levels = sorted(set(req.levels))
-        if req.history is not None:
-            from forecasting.demand.pipeline import forecast_history
+        if req.history is not None:  # the user's own series: chosen and fitted on them
+            from forecasting.demand.pipeline import forecast
 
-            hist = pd.DataFrame([h.model_dump() for h in req.history])
-            hist[DS] = pd.to_datetime(hist[DS])
-            fc = forecast_history(hist, horizon=req.horizon, freq=req.freq, levels=levels,
-                                  model=None if self._demand_model is None
-                                  else self._demand_model[0])
+            hist = history_frame([h.model_dump() for h in req.history])
+            fc = forecast(hist, horizon=req.horizon, freq=req.freq, levels=levels,
+                          progress=False).table
             return M.ForecastResponse.model_construct(
-                points=self._points(fc, levels), errors={},
-                model_version=None if self._demand_model is None
-                else str(self._demand_model[1].version))
+                points=self._points(fc, levels), errors={}, model_version="fitted on request")
         if self._forecasts is None:
             raise ForecastingError(self.meta["notes"].get(
                 "demand", "no forecasts in the snapshot; train and promote a demand model"))
@@ -326,21 +322,26 @@ class Backend:
         return out
 
     def plan(self, req: M.PlanRequest) -> M.PlanResponse:
-        if self._forecasts is None:
+        if self._forecasts is None or self._history is None:
             raise ForecastingError(self.meta["notes"].get(
                 "demand", "no forecasts in the snapshot; train and promote a demand model"))
-        from forecasting.planning import plan_from_forecasts
+        from forecasting.planning import production_plan
 
         inv = pd.DataFrame([r.model_dump() for r in req.inventory])
+        dup = inv[PRODUCT_ID][inv[PRODUCT_ID].duplicated()].unique().tolist()
+        if dup:
+            raise ForecastingError(f"inventory lists product_id {', '.join(map(repr, dup))} "
+                                   f"more than once; send one row per product")
         known = inv[PRODUCT_ID].isin(self._fc_groups)
-        errors = {pid: f"product_id {pid!r} has no forecast (unknown product)"
+        errors = {pid: f"product_id {pid!r} has no demand history (unknown product)"
                   for pid in inv.loc[~known, PRODUCT_ID]}
         rows = []
         if known.any():
-            plan = plan_from_forecasts(self._forecasts, inv[known], req.service_level,
-                                       history=self._history, freq=self.meta.get(
-                                           "forecast", {}).get("freq", "W"),
-                                       as_of=self.meta.get("as_of"))
+            hist = self._history[self._history[UNIQUE_ID].isin(inv.loc[known, PRODUCT_ID])]
+            model = None if self._demand_model is None else self._demand_model[0]
+            plan = production_plan(hist, inv[known], req.service_level,
+                                   freq=self.meta.get("forecast", {}).get("freq", "W"),
+                                   model=model)
             rows = _records(plan)
         return M.PlanResponse.model_construct(rows=rows, errors=errors)
 

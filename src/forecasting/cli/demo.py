@@ -1,4 +1,8 @@
-"""``forecasting demo``: everything end to end on the bundled sample data."""
+"""``forecasting demo``: everything end to end on the bundled sample data, then the API.
+
+Each step runs the same command a user would type (``forecasting.cli.main``), so the demo
+shows and exercises the real interface; the files it writes go under ``--workdir``.
+"""
 
 from __future__ import annotations
 
@@ -10,50 +14,93 @@ from forecasting.cli import add_command
 
 log = logging.getLogger("forecasting.cli.demo")
 
+CURL = """\
+Try the API (another terminal):
+  curl -s -X POST http://{host}:{port}/churn/score -H 'Content-Type: application/json' \\
+       -d '{{"customer_ids": ["{cid}", "{cid2}"]}}'
+  curl -s -X POST http://{host}:{port}/demand/forecast -H 'Content-Type: application/json' \\
+       -d '{{"product_ids": ["{pid}"], "horizon": 4, "levels": [80, 95]}}'
+  curl -s -X POST http://{host}:{port}/production/plan -H 'Content-Type: application/json' \\
+       -d '{{"inventory": [{{"product_id": "{pid}", "on_hand": 0, "lead_time_days": 14, "min_batch": 50}}], "service_level": 0.95}}'
+  curl -s -X POST http://{host}:{port}/customers/segments -H 'Content-Type: application/json' \\
+       -d '{{"customer_ids": ["{cid}"]}}'
+  curl -s -X POST http://{host}:{port}/customers/kpis -H 'Content-Type: application/json' \\
+       -d '{{"periods": ["{period}"], "scope": "overall"}}'
+  curl -s -X POST http://{host}:{port}/models/info -H 'Content-Type: application/json' -d '{{}}'
+  curl -s http://{host}:{port}/readyz ; curl -s http://{host}:{port}/docs.json | head -c 300
+"""
+
 
 def register(commands, train, promote) -> None:
     p = add_command(
-        commands, "demo", help="run everything end to end on sample data",
-        description="Generate the seeded sample data set, validate it and build customer "
-                    "features as of its last day, printing a summary of each step. Files go "
-                    "under --workdir (default ./demo); MLflow under ./models.")
+        commands, "demo", help="run everything end to end on sample data, then serve",
+        description="Generate the seeded sample data set, validate it, build customer features, "
+                    "train and promote the churn and demand models (MLflow under ./models), "
+                    "score churn, compute segments, KPIs, the follow-up list and a production "
+                    "plan as of the data's last day, then serve the API on 127.0.0.1 and print "
+                    "example curl calls. Files go under --workdir.")
     p.add_argument("--workdir", default="demo", help="folder for the demo's data and outputs")
     p.add_argument("--customers", type=int, default=2000, help="sample size")
     p.add_argument("--seed", type=int, default=0, help="random seed of the sample data")
+    p.add_argument("--host", default="127.0.0.1", help="address the API listens on")
+    p.add_argument("--port", type=int, default=3000, help="port the API listens on")
+    p.add_argument("--no-serve", action="store_true",
+                   help="stop after building the serving snapshot (for scripts and CI)")
     p.set_defaults(handler=_demo)
 
 
-def _step(name: str):
-    log.info("== %s", name)
-    return time.perf_counter()
+def _run(step: str, argv: list[str]) -> None:
+    from forecasting.cli import main
+    from forecasting.errors import ForecastingError
+
+    log.info("== %s: forecasting %s", step, " ".join(argv))
+    t = time.perf_counter()
+    code = main(argv)
+    if code != 0:
+        raise ForecastingError(f"demo step '{step}' failed (exit {code}); see the messages above")
+    log.info("   done in %.1f s", time.perf_counter() - t)
 
 
 def _demo(args) -> int:
-    from forecasting import sample
-    from forecasting.features import build_features
-    from forecasting.io import read_raw_tables, write_table
-    from forecasting.validate import validate_tables
+    import pandas as pd
+
+    from forecasting.io import read_table
+    from forecasting.serving import build_snapshot
 
     work = Path(args.workdir)
-    data_dir = work / "data"
-    t = _step(f"1. sample data -> {data_dir}")
-    data = sample.generate(customers=args.customers, seed=args.seed)
-    sample.write(data, data_dir, fmt="csv")
-    log.info("   %s (%.1f s)", ", ".join(f"{k} {len(v):,}" for k, v in data.tables().items()),
-             time.perf_counter() - t)
-
-    t = _step("2. validate")
-    report = validate_tables(read_raw_tables(data_dir), context=str(data_dir))
-    report.raise_if_failed()
-    print(report.summary().to_string(index=False))
-    as_of = data.orders["order_date"].max().normalize()
-
-    t = _step(f"3. features as of {as_of:%Y-%m-%d}")
-    feats = build_features(report.dataset, as_of)
-    write_table(feats.reset_index(), work / "features.parquet")
-    log.info("   %s active customers x %d features -> %s (%.1f s)", f"{len(feats):,}",
-             feats.shape[1], work / "features.parquet", time.perf_counter() - t)
-    cols = ["days_since_last_order", "orders_365d", "amount_365d", "complaints_365d",
-            "csat_last", "on_time_rate_365d"]
-    print(feats[cols].describe().T[["mean", "50%", "max"]].round(2).to_string())
+    data, out = work / "data", work / "out"
+    t0 = time.perf_counter()
+    _run("1. sample data", ["sample", str(data), "--customers", str(args.customers),
+                            "--seed", str(args.seed)])
+    _run("2. validate", ["validate", str(data)])
+    orders = read_table(data / "orders.csv")
+    as_of = f"{pd.to_datetime(orders['order_date']).max():%Y-%m-%d}"
+    _run("3. features", ["features", str(data), "--as-of", as_of,
+                         "--out", str(out / "features.parquet")])
+    _run("4. train churn", ["train", "churn", str(data), "--report", str(out / "churn.json")])
+    _run("5. promote churn", ["promote", "churn"])
+    _run("6. train demand", ["train", "demand", str(data), "--report", str(out / "demand.json")])
+    _run("7. promote demand", ["promote", "demand"])
+    _run("8. score", ["score", str(data), "--as-of", as_of, "--out", str(out / "scores.csv")])
+    _run("9. segments", ["segments", str(data), "--as-of", as_of,
+                         "--out", str(out / "segments.csv"), "--plots", str(out / "plots")])
+    _run("10. kpis", ["kpis", str(data), "--out", str(out / "kpis.csv"),
+                      "--plots", str(out / "plots")])
+    _run("11. follow-up list", ["followup", str(data), "--as-of", as_of,
+                                "--out", str(out / "followup.csv")])
+    _run("12. production plan", ["plan", str(data), "--inventory", str(data / "inventory.csv"),
+                                 "--out", str(out / "plan.csv")])
+    log.info("== 13. serving snapshot as of %s", as_of)
+    meta = build_snapshot(data, as_of=as_of)
+    for part, note in meta.get("notes", {}).items():
+        log.warning("   %s: %s", part, note)
+    scores = read_table(out / "scores.csv")
+    products = read_table(data / "products.csv")["product_id"].tolist()
+    log.info("demo pipeline finished in %.0f s; outputs in %s", time.perf_counter() - t0, out)
+    print(CURL.format(host=args.host, port=args.port, cid=scores["customer_id"].iloc[0],
+                      cid2=scores["customer_id"].iloc[-1], pid=products[0],
+                      period=as_of[:7]))
+    if args.no_serve:
+        return 0
+    _run("14. serve", ["serve", "--host", args.host, "--port", str(args.port)])
     return 0
