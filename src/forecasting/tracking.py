@@ -204,17 +204,17 @@ def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> No
     mlflow.log_artifact(str(local_path), artifact_path=artifact_path)
 
 
-with warnings.catch_warnings():  # MLflow nags at class creation about predict's type hints;
-    warnings.simplefilter("ignore")  # our signature comes from the input example instead
+class _PyfuncModel(mlflow.pyfunc.PythonModel):
+    """Wraps one of our model objects; ``predict`` returns the object's own output.
 
-    class _PyfuncModel(mlflow.pyfunc.PythonModel):
-        """Wraps one of our model objects; ``predict`` returns the object's own output."""
+    The ``pd.DataFrame`` hint tells MLflow to take the signature from the input example
+    (and not to warn about missing type hints)."""
 
-        def __init__(self, model: Any):
-            self.model = model
+    def __init__(self, model: Any):
+        self.model = model
 
-        def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow signature
-            return self.model.predict(model_input)
+    def predict(self, context, model_input: pd.DataFrame, params=None):  # noqa: D401
+        return self.model.predict(model_input)
 
 
 def default_pip_requirements() -> list[str]:
