@@ -105,8 +105,13 @@ def bench_retail() -> None:
     from forecasting.cli import main
     from forecasting.io import read_dataset
 
+    import contextlib
+    import io
+
     with tempfile.TemporaryDirectory() as tmp:
-        if main(["-q", "import", "online-retail", str(src), tmp]) != 0:
+        with contextlib.redirect_stdout(io.StringIO()):  # the importer's summary table
+            code = main(["-q", "import", "online-retail", str(src), tmp])
+        if code != 0:
             print("\n== (b) Online Retail: the importer failed (see above)")
             return
         data = read_dataset(tmp)

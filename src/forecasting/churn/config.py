@@ -76,6 +76,9 @@ class ChurnConfig:
     lightgbm: LightGBMParams = field(default_factory=LightGBMParams)
 
     def __post_init__(self) -> None:
+        if isinstance(self.lightgbm, dict):  # ChurnConfig(lightgbm={"max_trees": 400})
+            object.__setattr__(self, "lightgbm", LightGBMParams(**self.lightgbm))
+        object.__setattr__(self, "bands", tuple(float(b) for b in self.bands))
         if self.horizon_days < 1:
             raise ForecastingError(f"horizon_days must be at least 1 day, got {self.horizon_days}")
         if self.n_cutoffs < 2:

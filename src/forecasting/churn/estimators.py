@@ -40,7 +40,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
-    FunctionTransformer, OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler,
+    FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler,
 )
 
 from forecasting.churn.calibration import Calibrator, choose_calibrator
@@ -106,6 +106,11 @@ class RecencyBaseline(_Base):
         return self.model_.predict_proba(self._x(X))
 
 
+def _signed_log1p(x):
+    x = np.asarray(x, dtype=float)
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
 def _categorical_as_text(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(object).where(df.notna(), MISSING_CATEGORY).astype(str)
 
@@ -134,11 +139,13 @@ class LogisticChurn(_Base):
                 StandardScaler()), num))
         continuous = [c for c in num if Xf[c].nunique() > self.n_knots]
         if self.splines and continuous:
-            # splines on ranks: heavy tails and piles of zeros do not bend the curve
+            # splines on signed log values: heavy tails do not bend the curve, and the
+            # transform is smooth (a value rounded in transit scores the same)
             parts.append(("spline", make_pipeline(
                 SimpleImputer(strategy="median", keep_empty_features=True),
-                QuantileTransformer(n_quantiles=min(200, len(Xf)), random_state=0),
-                SplineTransformer(n_knots=self.n_knots, degree=3, knots="uniform"),
+                FunctionTransformer(_signed_log1p),
+                SplineTransformer(n_knots=self.n_knots, degree=3, knots="uniform",
+                                  extrapolation="linear"),
                 StandardScaler()), continuous))
         if cat:
             parts.append(("cat", make_pipeline(

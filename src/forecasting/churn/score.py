@@ -68,12 +68,25 @@ def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
             f"model version {model.version} was trained with --table on a snapshot's columns; "
             "scoring a data set needs a model trained with 'forecasting train churn DATA_DIR'")
     lookback = int(model.config.get("lookback_days", 365))
-    features = build_features(data, as_of, lookback_days=lookback)
-    if features.empty:
+    features = None
+    if _has_active_customers(data, as_of, lookback):
+        features = build_features(data, as_of, lookback_days=lookback)
+    if features is None or features.empty:
         raise ForecastingError(
             f"no customer has an order in the {lookback} days up to {as_of}: nothing to score "
             "(is --as-of inside the data's date range?)")
-    out = score_features(features, model, bands)
+    out = score_features(features, model, bands)  # type: ignore[arg-type]
     out.insert(1, "as_of", str(pd.Timestamp(as_of).date()))
     return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
         drop=True)
+
+
+def _has_active_customers(data: Dataset, as_of, lookback_days: int) -> bool:
+    """Whether any customer has an order in ``(as_of - lookback, as_of]``."""
+    from forecasting.cutoff import as_of_instant
+    from forecasting.schema import CUSTOMER_ID, ORDER_DATE
+
+    cutoff = as_of_instant(as_of)
+    when = data.orders[ORDER_DATE]
+    window = (when <= cutoff) & (when > cutoff - pd.Timedelta(days=lookback_days))
+    return bool((window & data.orders[CUSTOMER_ID].notna()).any())
