@@ -18,7 +18,7 @@ import logging
 from http import HTTPStatus
 
 import bentoml
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from forecasting import api_models as M
 from forecasting.api_guard import ApiGuard, install_log_filter
@@ -72,8 +72,10 @@ class ForecastingService:
         10,000 customers: by ``customer_ids`` (latest scored snapshot) or by feature ``rows``
         (scored now by the champion model). Unknown ids get an ``error`` on their item."""
         req = M.ChurnScoreRequest.model_construct(**fields)
-        if req.rows is None:  # a dictionary lookup: answered on the event loop, no thread hop
-            return self._call("churn_score", req)
+        if req.rows is None:  # lookups of pre-serialised answers: on the event loop, no thread
+            body = self._call("churn_score_json", req.customer_ids)
+            return body if isinstance(body, Response) else Response(
+                body, media_type="application/json")
         return await asyncio.to_thread(self._call, "churn_score", req)
 
     @bentoml.api(route="/demand/forecast", input_spec=M.ForecastRequest)

@@ -169,6 +169,9 @@ class Backend:
                     reasons=[M.Reason(**r) for r in json.loads(rec.get("reasons") or "[]")],
                     model_version=str(rec.get("model_version")),
                 ).model_dump()
+        # answers by id never change until the next snapshot: serialise them once
+        self._churn_json = {cid: json.dumps(item, separators=(",", ":")).encode()
+                            for cid, item in self._churn.items()}
         self._kpis = pd.read_parquet(f / "kpis.parquet")
         self._forecasts = (pd.read_parquet(f / "forecasts.parquet")
                            if (f / "forecasts.parquet").exists() else None)
@@ -214,11 +217,29 @@ class Backend:
                 else:
                     why = ("is a known customer without an order in the lookback window, so "
                            "not scored" if cid in self._customers else "is not a known customer")
-                    items.append({"customer_id": cid, "error": f"customer_id {cid!r} {why}"})
-            return M.ChurnScoreResponse.model_construct(
+                    items.append(M.ChurnScore(customer_id=cid,
+                                              error=f"customer_id {cid!r} {why}").model_dump())
+            return M.ChurnScoreResponse(
                 items=items, model_version=self.meta.get("churn_model_version"),
                 as_of=self.meta.get("as_of"))
         return self._score_rows(req.rows or [])
+
+    def churn_score_json(self, customer_ids: list[str]) -> bytes:
+        """The ``/churn/score`` answer for ids as JSON bytes (same content as
+        :meth:`churn_score`), joined from pre-serialised items: no per-request encoding."""
+        if not self._churn:
+            raise ForecastingError(self.meta["notes"].get(
+                "churn", "no churn scores in the snapshot; train and promote a churn model"))
+        parts = []
+        for cid in customer_ids:
+            hit = self._churn_json.get(cid)
+            if hit is None:
+                hit = json.dumps(self.churn_score(
+                    M.ChurnScoreRequest.model_construct(customer_ids=[cid])).items[0]).encode()
+            parts.append(hit)
+        tail = json.dumps({"model_version": self.meta.get("churn_model_version"),
+                           "as_of": self.meta.get("as_of")})
+        return b'{"items":[' + b",".join(parts) + b"]," + tail[1:].encode()
 
     def _score_rows(self, rows: list[dict]) -> M.ChurnScoreResponse:
         if self._churn_model is None:
@@ -237,8 +258,7 @@ class Backend:
                 "segment": (self._customers.get(str(cid)) or {}).get("segment"),
                 "reasons": list(rec.get("reasons") or []),
                 "model_version": str(ref.version)})
-        return M.ChurnScoreResponse.model_construct(items=items, model_version=str(ref.version),
-                                                    as_of=None)
+        return M.ChurnScoreResponse(items=items, model_version=str(ref.version), as_of=None)
 
     def segments(self, req: M.SegmentsRequest) -> M.SegmentsResponse:
         rows, errors = [], {}
