@@ -249,7 +249,8 @@ class LightGBMChurn(_Base):
         return self
 
     def raw_proba(self, Xf: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(Xf, num_iteration=self.n_trees_, num_threads=1)
+        return self.booster_.predict(self.frame_.to_matrix(Xf), num_iteration=self.n_trees_,
+                                     num_threads=1)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return _stack(self.calibrator_.transform(self.raw_proba(self.frame_.transform(X))))
@@ -257,8 +258,8 @@ class LightGBMChurn(_Base):
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per-row log-odds contribution of each feature (LightGBM ``pred_contrib``)."""
         Xf = self.frame_.transform(X)
-        c = self.booster_.predict(Xf, num_iteration=self.n_trees_, pred_contrib=True,
-                                  num_threads=1)
+        c = self.booster_.predict(self.frame_.to_matrix(Xf), num_iteration=self.n_trees_,
+                                  pred_contrib=True, num_threads=1)
         return pd.DataFrame(c[:, :-1], columns=self.frame_.columns_, index=X.index)
 
     def feature_importance(self) -> pd.Series:
@@ -341,7 +342,8 @@ class DefaultLightGBM(_Base):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return _stack(self.booster_.predict(self.frame_.transform(X), num_threads=1))
+        Xf = self.frame_.transform(X)
+        return _stack(self.booster_.predict(self.frame_.to_matrix(Xf), num_threads=1))
 
 
 def make_estimator(kind: str, lightgbm_params: dict | None = None, calibration: str = "auto",

@@ -58,15 +58,61 @@ class FeatureFrame:
                 message=f"{len(missing)} feature column(s) the model was trained on are absent",
                 fix="send every feature column the model was trained on (missing values may "
                     "be null, but the column must be there)")], context="churn features")
+        if self._already_typed(X):
+            return X  # not copied: nothing below modifies it
         out = {}
         for c in self.numeric_:
-            out[c] = pd.to_numeric(X[c], errors="coerce").astype("float64").to_numpy()
+            col = X[c]
+            if col.dtype == np.float64:  # fast path: already typed (training, batch)
+                out[c] = col.to_numpy()
+            else:
+                out[c] = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy()
         for c in self.categorical_:
-            values = X[c].astype("object").where(X[c].notna(), None)
+            col = X[c]
+            cats = self._category_index(c)
+            if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.categories.equals(cats):
+                out[c] = col.array
+                continue
+            values = col.astype("object").where(col.notna(), None)
             values = values.map(lambda v: None if v is None else str(v))
-            known = values.isin(self.categories_[c])  # unseen categories become missing
-            out[c] = pd.Categorical(values.where(known, None), categories=self.categories_[c])
+            known = values.isin(cats)  # unseen categories become missing
+            out[c] = pd.Categorical(values.where(known, None), categories=cats)
         return pd.DataFrame(out, index=X.index)[self.columns_]
+
+    def _already_typed(self, X: pd.DataFrame) -> bool:
+        """The output of :meth:`transform` (same columns, order, dtypes, categories)."""
+        if list(X.columns) != self.columns_:
+            return False
+        dtypes = X.dtypes
+        for c in self.numeric_:
+            if dtypes[c] != np.float64:
+                return False
+        for c in self.categorical_:
+            dt = dtypes[c]
+            if not isinstance(dt, pd.CategoricalDtype) or not dt.categories.equals(
+                    self._category_index(c)):
+                return False
+        return True
+
+    def _category_index(self, column: str) -> pd.Index:
+        cache = self.__dict__.setdefault("_category_cache", {})
+        if column not in cache:
+            cache[column] = pd.Index(self.categories_[column], dtype=object)
+        return cache[column]
+
+    def to_matrix(self, Xf: pd.DataFrame) -> np.ndarray:
+        """A typed frame (from :meth:`transform`) as floats: categories as their codes
+        (missing = NaN), the layout LightGBM uses internally for pandas categoricals."""
+        cols = []
+        for c in self.columns_:
+            col = Xf[c]
+            if c in self.categorical_:
+                codes = col.cat.codes.to_numpy().astype(float)
+                codes[codes < 0] = np.nan
+                cols.append(codes)
+            else:
+                cols.append(col.to_numpy(dtype=float))
+        return np.column_stack(cols) if cols else np.empty((len(Xf), 0))
 
 
 def as_binary_labels(y, name: str = "label") -> np.ndarray:
