@@ -112,6 +112,11 @@ def test_absent_tables_give_missing_features_not_errors():
     assert not any(c.startswith("attr_") for c in f.columns)
 
 
+def test_a_cutoff_before_any_order_gives_no_rows():
+    f = build_features(tiny(), "2001-01-01")
+    assert f.empty and "days_since_last_order" in f.columns
+
+
 def test_inputs_are_not_modified():
     d = tiny()
     before = {k: v.copy() for k, v in d.tables().items()}

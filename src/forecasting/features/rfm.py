@@ -92,7 +92,7 @@ def _gaps(code: np.ndarray, ago: np.ndarray, in_year: np.ndarray, n: int) -> dic
     span = int(d.max()) + 1 if len(d) else 1
     key = np.unique(c * span + (span - 1 - d))  # distinct (customer, day), by customer then time
     c, t = key // span, key % span
-    same = np.r_[False, c[1:] == c[:-1]]
+    same = np.r_[False, c[1:] == c[:-1]] if len(c) else np.zeros(0, dtype=bool)
     gap = np.diff(t, prepend=0).astype(float)
     gc, g = c[same], gap[same]
     cnt = count_by(gc, n)
