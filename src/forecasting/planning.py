@@ -7,8 +7,8 @@ For each product in the inventory table:
 * ``lead_time_demand`` = the sum of the point forecasts over the lead time;
 * ``lead_time_demand_at_service_level`` = the ``service_level`` quantile of the *sum* of
   demand over the lead time. The sum's distribution comes from sample paths: the point path
-  plus each backtest error path (scaled to the product, so errors keep their correlation
-  across periods), clipped at 0. It is not the sum of per-period quantiles, which would
+  plus each backtest error path (scaled to the product and period, so errors keep their
+  correlation across periods), clipped at 0. It is not the sum of per-period quantiles, which would
   overstate the safety stock;
 * ``safety_stock`` = that quantile minus ``lead_time_demand`` (never negative);
 * ``recommended_quantity`` = max(0, quantile - on_hand), rounded **up** to a multiple of
@@ -125,7 +125,7 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
             continue
         i = pos[pid]
         mean = float(yhat[i, :L].sum())
-        sums = np.clip(mean + scale[i] * paths[:, :L].sum(axis=1), 0, None)
+        sums = np.clip(mean + (paths[:, :L] * scale[i, :L]).sum(axis=1), 0, None)
         q = float(max(np.quantile(sums, service_level), mean))
         cum = np.cumsum(yhat[i])
         out = np.flatnonzero(cum > r[ON_HAND])

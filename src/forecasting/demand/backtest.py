@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from forecasting.demand.intervals import recent_level
 from forecasting.demand.metrics import mase_scale
 from forecasting.demand.models.base import Forecaster
 from forecasting.demand.models.intermittent import is_intermittent
@@ -35,6 +36,7 @@ class Backtest:
     forecasts: dict[str, np.ndarray]
     scale: np.ndarray          # (windows, series) MASE scale at each origin
     intermittent: np.ndarray   # (windows, series) bool, classification at each origin
+    level: np.ndarray          # (windows, series) mean |y| over the last season at the origin
     origins: list[int]         # periods hidden at each window
 
 
@@ -48,6 +50,7 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
     fc = {name: np.full((W, panel.n, h), np.nan) for name in factories}
     scale = np.full((W, panel.n), np.nan)
     inter = np.zeros((W, panel.n), bool)
+    level = np.full((W, panel.n), np.nan)
     cuts = [h + (W - 1 - w) * step for w in range(W)]
     if cuts[0] >= panel.T:
         raise ValueError(f"history of {panel.T} periods is too short for {W} backtest windows "
@@ -64,8 +67,9 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
         actual[w, rows] = panel.y[rows, panel.T - cut: panel.T - cut + h]
         scale[w, rows] = mase_scale(sub.y, sub.season_length)
         inter[w, rows] = is_intermittent(sub.y)
+        level[w, rows] = recent_level(sub.y, sub.season_length)
         for name, make in factories.items():
             fc[name][w, rows] = make().forecast(sub, h)
             bar.update(1)
     bar.close()
-    return Backtest(h, actual, fc, scale, inter, cuts)
+    return Backtest(h, actual, fc, scale, inter, level, cuts)

@@ -1,7 +1,8 @@
 """Prediction intervals by split-conformal calibration on backtest errors.
 
-Backtest errors ``actual - forecast`` are divided by each series' scale (the MASE scale at
-the origin) and pooled over series and windows, separately for each horizon step. The
+Backtest errors ``actual - forecast`` are divided by a scale per series and step (the
+forecast itself, floored at a tenth of the series' recent level: errors of demand grow with
+its level, which moves with the season) and pooled over series and windows, separately for each horizon step. The
 interval at level ``L`` is ``yhat + scale * [q_lo, q_hi]`` with ``q_lo``/``q_hi`` the
 conformal ``(1-L)/2`` and ``(1+L)/2`` quantiles of those scaled errors (finite-sample
 corrected). Quantiles are made monotone in the step (intervals never narrow further out) so
@@ -26,10 +27,13 @@ class ConformalIntervals:
         self.seed = seed
 
     def fit(self, errors: np.ndarray, scale: np.ndarray) -> ConformalIntervals:
-        """``errors`` (windows, series, h) actual minus forecast; ``scale`` (windows, series)."""
+        """``errors`` (windows, series, h) actual minus forecast; ``scale`` of the same shape
+        (or (windows, series))."""
         h = errors.shape[-1]
-        r = (errors / scale[..., None]).reshape(-1, h)
-        r = r[~np.isnan(r).any(axis=1)] if np.isfinite(r).all(axis=1).any() else r
+        if scale.ndim == errors.ndim - 1:
+            scale = scale[..., None]
+        with np.errstate(all="ignore"):
+            r = (errors / scale).reshape(-1, h)
         r = r[np.isfinite(r).all(axis=1)]
         if len(r) == 0:
             raise ValueError("no backtest errors to calibrate intervals on")
@@ -62,9 +66,22 @@ class ConformalIntervals:
         if h > self.paths_.shape[1]:
             raise ValueError(f"intervals calibrated for {self.paths_.shape[1]} steps, not {h}")
         out = {}
-        s = scale[..., None]
+        s = scale[..., None] if scale.ndim == yhat.ndim - 1 else scale[..., :h]
         for level in self.levels:
             lo, hi = self.q_[level]
             out[level] = (np.clip(yhat + s * lo[:h], 0, None),
                           np.clip(yhat + s * hi[:h], 0, None))
         return out
+
+
+def interval_scale(yhat: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Scale of the errors per series and step: the forecast, floored at 10% of the series'
+    recent level (and at a tiny positive number)."""
+    floor = np.maximum(0.1 * np.nan_to_num(level), 1e-6)[..., None]
+    return np.maximum(np.nan_to_num(yhat), floor)
+
+
+def recent_level(y: np.ndarray, m: int) -> np.ndarray:
+    """Mean absolute value over the last season of each row."""
+    with np.errstate(all="ignore"):
+        return np.nan_to_num(np.nanmean(np.abs(y[:, -max(m, 1):]), axis=1))

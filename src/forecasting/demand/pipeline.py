@@ -27,8 +27,7 @@ import pandas as pd
 from forecasting.demand import freq as freqs
 from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest, backtest
-from forecasting.demand.intervals import ConformalIntervals
-from forecasting.demand.metrics import mase_scale
+from forecasting.demand.intervals import ConformalIntervals, interval_scale, recent_level
 from forecasting.demand.models import make
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel, forecast_frame
@@ -38,7 +37,8 @@ from forecasting.schema import DS, UNIQUE_ID
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CANDIDATES = ("seasonal_naive", "mean", "ses", "damped", "ets", "theta", "lightgbm")
+DEFAULT_CANDIDATES = ("seasonal_naive", "mean", "ses", "damped", "ets", "theta", "lightgbm",
+                      "lightgbm_lean")
 INTERMITTENT_CANDIDATES = ("croston", "sba", "tsb")
 
 
@@ -80,6 +80,7 @@ def _candidates(cfg: DemandConfig, panel: Panel) -> list[str]:
         out += list(INTERMITTENT_CANDIDATES)
     if panel.n < 2 or panel.T < 3 * panel.season_length:  # too little to learn globally
         out.remove("lightgbm")
+        out.remove("lightgbm_lean")
     return out
 
 
@@ -121,7 +122,7 @@ class DemandModel:
             else:
                 preds[name] = make(name, self.config.horizon).forecast(panel, h)
         yhat = self.choice.combine(preds, is_intermittent(panel.y))
-        scale = mase_scale(panel.y, panel.season_length)
+        scale = interval_scale(yhat, recent_level(panel.y, panel.season_length))
         return yhat, self.intervals.bounds(yhat, scale), scale
 
     def predict(self, history: pd.DataFrame, h: int | None = None) -> pd.DataFrame:
@@ -150,8 +151,9 @@ def _metrics_table(bt: Backtest, choice: Choice, levels) -> tuple[pd.DataFrame, 
         ints = {lv: (np.empty_like(f), np.empty_like(f)) for lv in levels}
         for w in range(W):
             others = [v for v in range(W) if v != w] or [w]
-            ci = ConformalIntervals(levels).fit((bt.actual - f)[others], bt.scale[others])
-            b = ci.bounds(np.nan_to_num(f[w]), np.nan_to_num(bt.scale[w], nan=1.0))
+            s = interval_scale(f, bt.level)
+            ci = ConformalIntervals(levels).fit((bt.actual - f)[others], s[others])
+            b = ci.bounds(np.nan_to_num(f[w]), s[w])
             for lv in levels:
                 ints[lv][0][w], ints[lv][1][w] = b[lv]
         m = metrics.all_metrics(bt.actual, f, bt.scale, ints, prefix="backtest_")
@@ -188,7 +190,8 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
              f", intermittent series -> {choice.intermittent}" if choice.intermittent else "",
              config.metric, choice.scores["chosen"])
     chosen_bt = choice.combine(bt.forecasts, bt.intermittent)
-    intervals = ConformalIntervals(config.levels).fit(bt.actual - chosen_bt, bt.scale)
+    intervals = ConformalIntervals(config.levels).fit(bt.actual - chosen_bt,
+                                                      interval_scale(chosen_bt, bt.level))
     fitted = {}
     for name in choice.members():
         model = factories[name]()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from forecasting.demand.models.baselines import Mean, SeasonalNaive
 from forecasting.demand.models.intermittent import SBA, TSB, Croston
-from forecasting.demand.models.lgbm import LightGBMDirect
+from forecasting.demand.models.lgbm import LightGBMDirect, LightGBMLean
 from forecasting.demand.models.smoothing import SES, AutoETS, Damped, Holt, Theta
 
 REGISTRY = {
@@ -19,6 +19,7 @@ REGISTRY = {
     "sba": SBA,
     "tsb": TSB,
     "lightgbm": LightGBMDirect,
+    "lightgbm_lean": LightGBMLean,
 }
 
 
@@ -29,6 +30,6 @@ def make(name: str, horizon: int, **params):
 
         return StatsmodelsETS(**params)
     cls = REGISTRY[name]
-    if cls is LightGBMDirect:
+    if issubclass(cls, LightGBMDirect):
         return cls(horizon=horizon, **params)
     return cls(**params)

@@ -59,8 +59,9 @@ class LightGBMDirect(Forecaster):
     def __init__(self, horizon: int | None = None, n_lags: int | None = None,
                  objective: str = "l2", n_estimators: int = 400, learning_rate: float = 0.05,
                  num_leaves: int = 63, min_child_samples: int = 50, max_rows: int = 500_000,
-                 n_jobs: int = 2, seed: int = 0):
+                 n_jobs: int = 2, seed: int = 0, exclude: tuple[str, ...] = ()):
         self.horizon = horizon
+        self.exclude = tuple(exclude)
         self.n_lags = n_lags
         self.objective = objective
         self.n_estimators = n_estimators
@@ -87,30 +88,40 @@ class LightGBMDirect(Forecaster):
         def at(offset):
             return yp[rows, o + offset]
 
-        def window_mean(width, end=0):
-            cols = o[:, None] + end - np.arange(width)[None, :]
-            return np.nanmean(yp[rows[:, None], cols], axis=1)
+        c1, c2, cn = self._cums(yp)
+
+        def window_stats(width, end=0):
+            """Mean and std of yp[o+end-width+1 .. o+end] (NaN-aware, via cumulative sums)."""
+            hi = o + end + 1
+            lo = np.maximum(hi - width, 0)
+            cnt = cn[rows, hi] - cn[rows, lo]
+            s1 = c1[rows, hi] - c1[rows, lo]
+            s2 = c2[rows, hi] - c2[rows, lo]
+            mean = np.where(cnt > 0, s1 / np.maximum(cnt, 1), np.nan)
+            var = np.where(cnt > 1, s2 / np.maximum(cnt, 1) - mean ** 2, np.nan)
+            return mean, np.sqrt(np.clip(var, 0, None))
 
         with np.errstate(all="ignore"):
-            year_mean = window_mean(Y1)
-            prev_year = window_mean(Y1, end=-Y1)
-            scale = np.where(np.isfinite(year_mean) & (year_mean > 0), year_mean, np.nan)
-            fallback = np.nanmean(np.abs(yp[rows[:, None], o[:, None] - np.arange(Y1)[None]]),
-                                  axis=1)
-            scale = np.where(np.isnan(scale), np.where(fallback > 0, fallback, 1.0), scale)
+            year_mean, year_sd = window_stats(Y1)
+            prev_year, _ = window_stats(Y1, end=-Y1)
+            scale = np.where(np.isfinite(year_mean) & (year_mean > 0), year_mean, 1.0)
             cols: dict[str, np.ndarray] = {"step": step.astype(float)}
             for j in range(self.lags_):
                 cols[f"lag_{j}"] = at(-j) / scale
-            cols["mean_season"] = window_mean(max(self.m_, 1)) / scale
+            cols["mean_season"] = window_stats(max(self.m_, 1))[0] / scale
             cols["mean_year"] = year_mean / scale
             cols["trend_year"] = year_mean / prev_year
-            sd_cols = o[:, None] - np.arange(Y1)[None, :]
-            cols["sd_year"] = np.nanstd(yp[rows[:, None], sd_cols], axis=1) / scale
+            cols["sd_year"] = year_sd / scale
             back = Y1 * np.ceil(step / Y1).astype(int)
             tgt = o + step
             cols["ylag_year"] = yp[rows, tgt - back] / scale
             nb = np.stack([yp[rows, np.minimum(tgt - back + d, o)] for d in (-1, 0, 1)], 1)
             cols["ylag_year_smooth"] = np.nanmean(nb, axis=1) / scale
+            if self.m_ > 1 and self.m_ != Y1:  # a full short season around the date a year ago
+                half = self.m_ // 2
+                wk = np.stack([yp[rows, np.minimum(tgt - back + d, o)]
+                               for d in range(-half, self.m_ - half)], 1)
+                cols["ylag_year_season"] = np.nanmean(wk, axis=1) / scale
             if self.m_ > 1 and self.m_ != Y1:
                 backs = self.m_ * np.ceil(step / self.m_).astype(int)
                 cols["ylag_season"] = yp[rows, tgt - backs] / scale
@@ -125,13 +136,49 @@ class LightGBMDirect(Forecaster):
             cols["dayofweek"] = target_dates.day_of_week.values.astype(float)
             cols["dayofmonth"] = target_dates.day.values.astype(float)
             cols["dayofyear"] = target_dates.day_of_year.values.astype(float)
-        X = pd.DataFrame(cols)
+        X = pd.DataFrame({k: v for k, v in cols.items()
+                          if not any(k.startswith(e) for e in self.exclude)})
         if self.static_ is not None:
             for c in self.static_.columns:
                 X[f"attr_{c}"] = pd.Categorical(self.static_[c].to_numpy()[rows],
                                                 categories=self.categories_[c])
         X.attrs["scale"] = scale
         return X
+
+    @staticmethod
+    def _cums(yp: np.ndarray):
+        z = np.nan_to_num(yp)
+        zero = np.zeros((yp.shape[0], 1))
+        c1 = np.concatenate([zero, np.cumsum(z, axis=1)], axis=1)
+        c2 = np.concatenate([zero, np.cumsum(z * z, axis=1)], axis=1)
+        cn = np.concatenate([zero, np.cumsum(~np.isnan(yp), axis=1)], axis=1)
+        return c1, c2, cn
+
+    def _sample_rows(self, first_origin: np.ndarray, T: int, h: int, n: int):
+        """(series, origin, step) training triples: every one when they fit in ``max_rows``,
+        else a seeded uniform sample (all origins stay represented, unlike a stride)."""
+        lo = np.minimum(first_origin, T - 2)
+        n_orig = np.clip(T - 1 - lo, 0, None)            # origins lo .. T-2
+        total = int(np.sum(n_orig) * h)
+        if total == 0:
+            raise ValueError("series too short for LightGBMDirect")
+        if total <= self.max_rows:
+            R, O, K = [], [], []
+            for i in np.flatnonzero(n_orig):
+                o = np.arange(lo[i], T - 1)
+                oo, kk = np.repeat(o, h), np.tile(np.arange(1, h + 1), len(o))
+                keep = oo + kk <= T - 1
+                R.append(np.full(keep.sum(), i)); O.append(oo[keep]); K.append(kk[keep])
+            return np.concatenate(R), np.concatenate(O), np.concatenate(K)
+        rng = np.random.default_rng(self.seed)
+        size = int(self.max_rows * 1.3)
+        p = n_orig / n_orig.sum()
+        rows = rng.choice(n, size=size, p=p)
+        origin = lo[rows] + np.floor(rng.random(size) * n_orig[rows]).astype(int)
+        step = rng.integers(1, h + 1, size=size)
+        keep = origin + step <= T - 1
+        return rows[keep][: self.max_rows], origin[keep][: self.max_rows], \
+            step[keep][: self.max_rows]
 
     def _padded(self, panel: Panel) -> np.ndarray:
         return np.concatenate([np.full((panel.n, self.pad_), np.nan), panel.y], axis=1)
@@ -153,23 +200,7 @@ class LightGBMDirect(Forecaster):
         first = np.argmax(~np.isnan(panel.y), axis=1)
         min_hist = max(self.m_ + 1, min(self.year_, 2 * self.m_) + 1)
         T = panel.T
-        origins = np.arange(T - 2, -1, -1)  # the most recent first
-        n_per_origin = panel.n * h
-        stride = max(1, int(np.ceil(len(origins) * n_per_origin / self.max_rows)))
-        origins = origins[::stride]
-        R, O, K = [], [], []
-        for o in origins:
-            ok = (o - first + 1) >= min_hist
-            if not ok.any():
-                continue
-            r = np.flatnonzero(ok)
-            k = np.arange(1, h + 1)
-            rr, kk = np.repeat(r, h), np.tile(k, len(r))
-            keep = o + kk <= T - 1
-            R.append(rr[keep]); O.append(np.full(keep.sum(), o)); K.append(kk[keep])
-        if not R:
-            raise ValueError("series too short for LightGBMDirect")
-        rows, origin, step = map(np.concatenate, (R, O, K))
+        rows, origin, step = self._sample_rows(first + min_hist - 1, T, h, panel.n)
         X = self._features(panel, yp, rows, origin, step)
         target = yp[rows, origin + self.pad_ + step] / X.attrs["scale"]
         keep = np.isfinite(target)
@@ -215,3 +246,23 @@ class LightGBMDirect(Forecaster):
         X = self._features(panel, yp, rows, origin, step)
         pred = self.model_.predict(X) * X.attrs["scale"]
         return nonneg(pred.reshape(panel.n, h))
+
+
+class LightGBMLean(LightGBMDirect):
+    """The direct LightGBM on calendar, step, level and attributes only (no lags, no
+    seasonal lags, no trend ratio) with a Poisson (log-link) objective, so calendar effects
+    combine multiplicatively. Less variance on panels of noisy counts that share a
+    multiplicative pattern (store x item x weekday x month); chosen, or not, on backtests."""
+
+    name = "lightgbm_lean"
+
+    def __init__(self, horizon: int | None = None, n_lags: int | None = 1,
+                 objective: str = "poisson", n_estimators: int = 600,
+                 learning_rate: float = 0.04, num_leaves: int = 63,
+                 min_child_samples: int = 50, max_rows: int = 1_000_000, n_jobs: int = 2,
+                 seed: int = 0, exclude: tuple[str, ...] = ("ylag", "sd_year", "trend_year",
+                                                            "lag_", "mean_season")):
+        super().__init__(horizon=horizon, n_lags=n_lags, objective=objective,
+                         n_estimators=n_estimators, learning_rate=learning_rate,
+                         num_leaves=num_leaves, min_child_samples=min_child_samples,
+                         max_rows=max_rows, n_jobs=n_jobs, seed=seed, exclude=exclude)
