@@ -60,28 +60,77 @@ def _start(port: int, logfile: Path) -> subprocess.Popen:
     raise SystemExit("server not ready in 120 s")
 
 
+class _Conn:
+    """A minimal HTTP/1.1 keep-alive client on raw asyncio streams: the load generator shares
+    the 2 cores with the server, so it must cost as little CPU per request as possible."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length, chunked = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+        if chunked:
+            data = b""
+            while True:
+                size = int((await self.reader.readline()).strip(), 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                data += chunk[:-2]
+        else:
+            data = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def _load(url: str, bodies: list[dict], concurrency: int, max_seconds: float
                 ) -> tuple[np.ndarray, float, int]:
     """Send the bodies with ``concurrency`` requests in flight; latencies (ms), rps, errors."""
+    import json
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    payloads = [json.dumps(b).encode() for b in bodies]
     latencies: list[float] = []
     errors = 0
-    queue = list(bodies)
     deadline = time.perf_counter() + max_seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        async def worker():
-            nonlocal errors
-            while queue and time.perf_counter() < deadline:
-                body = queue.pop()
-                t = time.perf_counter()
-                r = await client.post(url, json=body)
-                latencies.append((time.perf_counter() - t) * 1000)
-                errors += r.status_code != 200
-        for _ in range(3):  # warm-up
-            await client.post(url, json=bodies[0])
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - t0
+    conns = [_Conn(parts.hostname, parts.port) for _ in range(concurrency)]
+    for c in conns:  # warm-up, one request per connection
+        await c.post(parts.path, payloads[0])
+
+    async def worker(conn: _Conn):
+        nonlocal errors
+        while payloads and time.perf_counter() < deadline:
+            body = payloads.pop()
+            t = time.perf_counter()
+            status, _ = await conn.post(parts.path, body)
+            latencies.append((time.perf_counter() - t) * 1000)
+            errors += status != 200
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    wall = time.perf_counter() - t0
+    for c in conns:
+        c.close()
     return np.array(latencies), len(latencies) / wall, errors
 
 

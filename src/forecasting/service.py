@@ -13,7 +13,6 @@ Run it with ``forecasting serve`` (or ``bentoml serve forecasting.service:Foreca
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from http import HTTPStatus
 
@@ -47,13 +46,14 @@ class ForecastingService:
     """Churn scores, demand forecasts, production plans, segments, KPIs and model info."""
 
     def __init__(self) -> None:
-        from forecasting.serving import Backend
+        from forecasting.serving import Backend, RowBatcher
 
         install_log_filter()
         self.backend = None
         self.problem = None
         try:
             self.backend = Backend()
+            self.batcher = RowBatcher(self.backend.score_row_batches)
         except ForecastingError as exc:  # keep running: /readyz says why it is not ready
             self.problem = str(exc)
             log.error("not ready: %s", exc)
@@ -76,7 +76,14 @@ class ForecastingService:
             body = self._call("churn_score_json", req.customer_ids)
             return body if isinstance(body, Response) else Response(
                 body, media_type="application/json")
-        return await asyncio.to_thread(self._call, "churn_score", req)
+        if self.backend is None:
+            return self._call("churn_score", req)
+        try:  # feature rows: scored by the model, batched with concurrent requests
+            items = await self.batcher.submit(req.rows)
+        except ForecastingError as exc:
+            return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+        version = items[0]["model_version"] if items else None
+        return M.ChurnScoreResponse(items=items, model_version=version)
 
     @bentoml.api(route="/demand/forecast", input_spec=M.ForecastRequest)
     def demand_forecast(self, **fields) -> M.ForecastResponse:

@@ -242,15 +242,22 @@ class Backend:
         return b'{"items":[' + b",".join(parts) + b"]," + tail[1:].encode()
 
     def _score_rows(self, rows: list[dict]) -> M.ChurnScoreResponse:
+        items = self.score_row_batches([rows])[0]
+        return M.ChurnScoreResponse(items=items, model_version=items[0]["model_version"]
+                                    if items else None, as_of=None)
+
+    def score_row_batches(self, batches: list[list[dict]]) -> list[list[dict]]:
+        """Score several requests' feature rows in ONE model call (the model's cost is mostly
+        per call, not per row); returns the items of each request, in order."""
         if self._churn_model is None:
             raise ForecastingError("no champion churn model is loaded; run 'forecasting train "
                                    "churn' and 'forecasting promote churn'")
         model, ref = self._churn_model
-        frame = pd.DataFrame(rows)
-        scored = model.score(frame)
+        rows = [r for batch in batches for r in batch]
+        scored = model.score(pd.DataFrame(rows)).to_dict("records")
         items = []
-        for i, rec in enumerate(scored.to_dict("records")):
-            cid = rows[i].get(CUSTOMER_ID)
+        for row, rec in zip(rows, scored):
+            cid = row.get(CUSTOMER_ID)
             items.append({
                 "customer_id": None if cid is None else str(cid),
                 "churn_probability": _jsonable(rec.get("churn_probability")),
@@ -258,7 +265,11 @@ class Backend:
                 "segment": (self._customers.get(str(cid)) or {}).get("segment"),
                 "reasons": list(rec.get("reasons") or []),
                 "model_version": str(ref.version)})
-        return M.ChurnScoreResponse(items=items, model_version=str(ref.version), as_of=None)
+        out, start = [], 0
+        for batch in batches:
+            out.append(items[start:start + len(batch)])
+            start += len(batch)
+        return out
 
     def segments(self, req: M.SegmentsRequest) -> M.SegmentsResponse:
         rows, errors = [], {}
@@ -394,3 +405,62 @@ def history_frame(history: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(history, columns=[UNIQUE_ID, DS, Y])
     df[DS] = pd.to_datetime(df[DS])
     return df
+
+
+class RowBatcher:
+    """Adaptive batching of feature-row scoring across concurrent requests.
+
+    While one model call runs (in a thread), requests that arrive queue up; the next call takes
+    all of them at once (up to ``max_rows``). Under light load a request is scored alone at
+    once (no added wait); under load, batches grow with the queue. Only requests with the same
+    columns share a call, so a request missing a feature still gets its own error; when a
+    shared call fails, each request is retried alone so one bad request fails only itself.
+    """
+
+    def __init__(self, score_batches, max_rows: int = 2000):
+        import collections
+
+        self.score_batches = score_batches
+        self.max_rows = max_rows
+        self._pending: collections.deque = collections.deque()
+        self._worker = None
+
+    async def submit(self, rows: list[dict]) -> list[dict]:
+        import asyncio
+
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, fut))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        return await fut
+
+    async def _drain(self) -> None:
+        import asyncio
+
+        while self._pending:
+            taken, n = [], 0
+            while self._pending and (not taken or n + len(self._pending[0][0]) <= self.max_rows):
+                taken.append(self._pending.popleft())
+                n += len(taken[-1][0])
+            groups: dict[tuple, list] = {}
+            for rows, fut in taken:
+                key = tuple(sorted({k for r in rows for k in r}))
+                groups.setdefault(key, []).append((rows, fut))
+            for items in groups.values():
+                await self._score(items)
+
+    async def _score(self, items: list) -> None:
+        import asyncio
+
+        try:
+            results = await asyncio.to_thread(self.score_batches, [rows for rows, _ in items])
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
+            if len(items) == 1:
+                items[0][1].set_exception(exc)
+                return
+            for one in items:  # one bad request must not fail the others
+                await self._score([one])
+            return
+        for (_, fut), res in zip(items, results):
+            if not fut.done():
+                fut.set_result(res)
