@@ -84,14 +84,14 @@ def _score(name, train, test, h, freq, season, **kw) -> list[dict]:
     return rows
 
 
-def bench_m3() -> list[dict]:
+def bench_m3(windows: int = 2) -> list[dict]:
     train, test = m3_monthly()
-    return _score("M3 monthly h=18", train, test, 18, "MS", 12)
+    return _score("M3 monthly h=18", train, test, 18, "MS", 12, n_windows=windows)
 
 
-def bench_store() -> list[dict]:
+def bench_store(windows: int = 2) -> list[dict]:
     train, test = store_item()
-    return _score("Store Item 90d", train, test, 90, "D", 7)
+    return _score("Store Item 90d", train, test, 90, "D", 7, n_windows=windows)
 
 
 def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0) -> list[dict]:
@@ -116,10 +116,15 @@ def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0) -> li
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("which", nargs="*", default=["m3", "store", "speed"])
+    ap.add_argument("--windows", type=int, default=2,
+                    help="rolling-origin backtest windows (forecast --windows)")
     args = ap.parse_args(argv)
     rows = []
     for w in args.which:
-        rows += {"m3": bench_m3, "store": bench_store, "speed": bench_speed}[w]()
+        if w == "speed":
+            rows += bench_speed()
+        else:
+            rows += {"m3": bench_m3, "store": bench_store}[w](args.windows)
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(table.round(3).to_string(index=False))
