@@ -41,7 +41,7 @@ _DAYS = {"D": 1, "W": 7, "MS": 30.4375, "ME": 30.4375, "QS": 91.3125, "QE": 91.3
 
 def round_up_to_batch(qty: np.ndarray, batch: np.ndarray) -> np.ndarray:
     """Round quantities up to a multiple of the batch size (no batch: up to a whole unit)."""
-    q = np.ceil(np.maximum(qty, 0.0) - 1e-9)
+    q = np.ceil(np.maximum(qty, 0.0) - 1e-9) + 0.0
     b = np.where(np.isfinite(batch) & (batch > 0), batch, 1.0)
     return np.ceil(q / b - 1e-9) * b
 
@@ -137,6 +137,7 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
                    note="")
         rows.append(row)
     plan = pd.DataFrame(rows)
+    plan["recommended_quantity"] = plan["recommended_quantity"] + 0.0  # no "-0.0"
     log.info("production plan: %d products, %d to make", len(plan),
              int((plan["recommended_quantity"] > 0).sum()))
     return plan

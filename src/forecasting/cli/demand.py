@@ -117,7 +117,10 @@ def cmd_plan(args) -> int:
     plan = plan_from_dataset(data, inventory, args.service_level, args.horizon,
                              args.freq, model=model)
     write_table(plan, args.out)
-    print(plan.round(2).to_string(index=False, max_rows=30))
+    shown = plan.copy()
+    num = shown.select_dtypes("number").columns
+    shown[num] = shown[num].round(2)
+    print(shown.to_string(index=False, max_rows=30))
     return 0
 
 

@@ -9,7 +9,9 @@
 * ``coverage`` percent of actuals inside ``[lo, hi]``
 
 Example:
-    >>> import numpy as np
+    >>> import warnings
+
+import numpy as np
     >>> round(smape(np.array([[100.0, 0.0]]), np.array([[110.0, 0.0]])), 3)
     4.762
 """
@@ -28,9 +30,10 @@ def smape(y: np.ndarray, f: np.ndarray) -> float:
 
 
 def mase(y: np.ndarray, f: np.ndarray, scale: np.ndarray) -> float:
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         per = np.nanmean(np.abs(y - f), axis=-1) / scale
-    return float(np.nanmean(per))
+        return float(np.nanmean(per))
 
 
 def wape(y: np.ndarray, f: np.ndarray) -> float:
@@ -56,7 +59,8 @@ def mase_scale(y: np.ndarray, m: int) -> np.ndarray:
     def mae(lag):
         if y.shape[1] <= lag:
             return np.full(y.shape[0], np.nan)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean(np.abs(y[:, lag:] - y[:, :-lag]), axis=1)
     s = mae(max(m, 1))
     s = np.where(np.isnan(s), mae(1), s)

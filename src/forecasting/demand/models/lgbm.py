@@ -24,6 +24,7 @@ median, ``tweedie`` for counts).
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -82,6 +83,11 @@ class LightGBMDirect(Forecaster):
     def _features(self, panel: Panel, yp: np.ndarray, rows: np.ndarray, origin: np.ndarray,
                   step: np.ndarray) -> pd.DataFrame:
         """Feature table for (series row, origin column, step); ``yp`` is left-padded."""
+        with warnings.catch_warnings():  # all-NaN windows (short history) give NaN features
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return self._features_inner(panel, yp, rows, origin, step)
+
+    def _features_inner(self, panel, yp, rows, origin, step) -> pd.DataFrame:
         p, Y1 = self.pad_, self.year_
         o = origin + p
 

@@ -12,6 +12,8 @@ Column ``t`` of a right-aligned panel with ``T`` columns sits at position ``t mo
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 Z_90 = 1.645
@@ -74,7 +76,8 @@ def seasonal_indices(y: np.ndarray, m: int, multiplicative: np.ndarray) -> np.nd
     idx = np.empty((n, m))
     for p in range(m):
         cols = ratio[:, pos == p]
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             idx[:, p] = np.nanmean(cols, axis=1) if cols.shape[1] else np.nan
     neutral = np.where(multiplicative, 1.0, 0.0)
     idx = np.where(np.isnan(idx), neutral[:, None], idx)
