@@ -43,7 +43,7 @@ def round_up_to_batch(qty: np.ndarray, batch: np.ndarray) -> np.ndarray:
     """Round quantities up to a multiple of the batch size (no batch: up to a whole unit)."""
     q = np.ceil(np.maximum(qty, 0.0) - 1e-9) + 0.0
     b = np.where(np.isfinite(batch) & (batch > 0), batch, 1.0)
-    return np.ceil(q / b - 1e-9) * b
+    return np.ceil(q / b - 1e-9) * b + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def check_inventory(inventory: pd.DataFrame) -> pd.DataFrame:

@@ -9,14 +9,14 @@
 * ``coverage`` percent of actuals inside ``[lo, hi]``
 
 Example:
-    >>> import warnings
-
-import numpy as np
+    >>> import numpy as np
     >>> round(smape(np.array([[100.0, 0.0]]), np.array([[110.0, 0.0]])), 3)
     4.762
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
