@@ -81,6 +81,8 @@ def _candidates(cfg: DemandConfig, panel: Panel) -> list[str]:
     if panel.n < 2 or panel.T < 3 * panel.season_length:  # too little to learn globally
         out.remove("lightgbm")
         out.remove("lightgbm_lean")
+    elif panel.freq not in ("D", "W"):  # lean = calendar only: nothing to learn for months
+        out.remove("lightgbm_lean")
     return out
 
 
