@@ -2,7 +2,8 @@
 
 Backtest errors ``actual - forecast`` are divided by a scale per series and step (the
 forecast itself, floored at a tenth of the series' recent level: errors of demand grow with
-its level, which moves with the season) and pooled over series and windows, separately for each horizon step. The
+its level, which moves with the season; or the series' MASE scale, whichever gives the
+better leave-one-window-out coverage on the backtest) and pooled over series and windows, separately for each horizon step. The
 interval at level ``L`` is ``yhat + scale * [q_lo, q_hi]`` with ``q_lo``/``q_hi`` the
 conformal ``(1-L)/2`` and ``(1+L)/2`` quantiles of those scaled errors (finite-sample
 corrected). Quantiles are made monotone in the step (intervals never narrow further out) so
@@ -74,9 +75,19 @@ class ConformalIntervals:
         return out
 
 
-def interval_scale(yhat: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Scale of the errors per series and step: the forecast, floored at 10% of the series'
-    recent level (and at a tiny positive number)."""
+SCALINGS = ("forecast", "series")
+
+
+def interval_scale(yhat: np.ndarray, level: np.ndarray, mase: np.ndarray | None = None,
+                   scaling: str = "forecast") -> np.ndarray:
+    """Scale of the errors per series and step.
+
+    ``forecast``: the forecast, floored at 10% of the series' recent level (errors grow
+    with the seasonal level); ``series``: the series' MASE scale, the same for every step.
+    The pipeline picks the one with the smaller leave-one-window-out coverage error.
+    """
+    if scaling == "series" and mase is not None:
+        return np.broadcast_to(np.nan_to_num(mase, nan=1.0)[..., None], yhat.shape).copy()
     floor = np.maximum(0.1 * np.nan_to_num(level), 1e-6)[..., None]
     return np.maximum(np.nan_to_num(yhat), floor)
 

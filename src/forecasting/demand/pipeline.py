@@ -27,7 +27,9 @@ import pandas as pd
 from forecasting.demand import freq as freqs
 from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest, backtest
-from forecasting.demand.intervals import ConformalIntervals, interval_scale, recent_level
+from forecasting.demand.intervals import (SCALINGS, ConformalIntervals, interval_scale,
+                                          recent_level)
+from forecasting.demand.metrics import mase_scale
 from forecasting.demand.models import make
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel, forecast_frame
@@ -124,7 +126,9 @@ class DemandModel:
             else:
                 preds[name] = make(name, self.config.horizon).forecast(panel, h)
         yhat = self.choice.combine(preds, is_intermittent(panel.y))
-        scale = interval_scale(yhat, recent_level(panel.y, panel.season_length))
+        scale = interval_scale(yhat, recent_level(panel.y, panel.season_length),
+                               mase_scale(panel.y, panel.season_length),
+                               getattr(self.intervals, "scaling", "forecast"))
         return yhat, self.intervals.bounds(yhat, scale), scale
 
     def predict(self, history: pd.DataFrame, h: int | None = None) -> pd.DataFrame:
@@ -142,22 +146,42 @@ def to_table(panel: Panel, yhat: np.ndarray, bounds: dict) -> pd.DataFrame:
     return out
 
 
-def _metrics_table(bt: Backtest, choice: Choice, levels) -> tuple[pd.DataFrame, dict]:
+def _lowo_bounds(bt: Backtest, f: np.ndarray, levels, scaling: str) -> dict:
+    """Leave-one-window-out conformal bounds for the backtest forecasts ``f``."""
+    W = bt.actual.shape[0]
+    s = interval_scale(f, bt.level, bt.scale, scaling)
+    ints = {lv: (np.empty_like(f), np.empty_like(f)) for lv in levels}
+    for w in range(W):
+        others = [v for v in range(W) if v != w] or [w]
+        ci = ConformalIntervals(levels).fit((bt.actual - f)[others], s[others])
+        b = ci.bounds(np.nan_to_num(f[w]), s[w])
+        for lv in levels:
+            ints[lv][0][w], ints[lv][1][w] = b[lv]
+    return ints
+
+
+def choose_scaling(bt: Backtest, f: np.ndarray, levels) -> str:
+    """The error scaling whose out-of-window coverage is closest to nominal (needs 2+
+    windows; ``forecast`` otherwise)."""
+    if bt.actual.shape[0] < 2:
+        return "forecast"
+    err = {}
+    for scaling in SCALINGS:
+        ints = _lowo_bounds(bt, f, levels, scaling)
+        err[scaling] = np.mean([abs(metrics.coverage(bt.actual, *ints[lv]) - lv)
+                                for lv in levels])
+    return min(err, key=err.get)
+
+
+def _metrics_table(bt: Backtest, choice: Choice, levels, scaling: str = "forecast"
+                   ) -> tuple[pd.DataFrame, dict]:
     """Backtest metrics per candidate and for the chosen forecast (leave-one-window-out
     conformal intervals when there are several windows, so coverage is out of sample)."""
     rows = []
     chosen = choice.combine(bt.forecasts, bt.intermittent)
     all_f = {**bt.forecasts, "chosen": chosen}
-    W = bt.actual.shape[0]
     for name, f in all_f.items():
-        ints = {lv: (np.empty_like(f), np.empty_like(f)) for lv in levels}
-        for w in range(W):
-            others = [v for v in range(W) if v != w] or [w]
-            s = interval_scale(f, bt.level)
-            ci = ConformalIntervals(levels).fit((bt.actual - f)[others], s[others])
-            b = ci.bounds(np.nan_to_num(f[w]), s[w])
-            for lv in levels:
-                ints[lv][0][w], ints[lv][1][w] = b[lv]
+        ints = _lowo_bounds(bt, f, levels, scaling)
         m = metrics.all_metrics(bt.actual, f, bt.scale, ints, prefix="backtest_")
         rows.append({"model": name, **m})
     table = pd.DataFrame(rows).set_index("model")
@@ -192,8 +216,11 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
              f", intermittent series -> {choice.intermittent}" if choice.intermittent else "",
              config.metric, choice.scores["chosen"])
     chosen_bt = choice.combine(bt.forecasts, bt.intermittent)
-    intervals = ConformalIntervals(config.levels).fit(bt.actual - chosen_bt,
-                                                      interval_scale(chosen_bt, bt.level))
+    scaling = choose_scaling(bt, chosen_bt, config.levels)
+    intervals = ConformalIntervals(config.levels).fit(
+        bt.actual - chosen_bt, interval_scale(chosen_bt, bt.level, bt.scale, scaling))
+    intervals.scaling = scaling
+    log.info("interval error scaling: %s", scaling)
     fitted = {}
     for name in choice.members():
         model = factories[name]()
@@ -201,7 +228,7 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
             fitted[name] = model.fit(panel)
     model = DemandModel(config, choice, intervals, fitted, panel.freq)
     yhat, bounds, _ = model.forecast_panel(panel, h)
-    table, _ = _metrics_table(bt, choice, config.levels)
+    table, _ = _metrics_table(bt, choice, config.levels, scaling)
     return ForecastResult(to_table(panel, yhat, bounds), model, table,
                           _per_series(panel, bt, choice), bt, panel)
 
