@@ -94,7 +94,8 @@ def bench_store(windows: int = 2) -> list[dict]:
     return _score("Store Item 90d", train, test, 90, "D", 7, n_windows=windows)
 
 
-def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0) -> list[dict]:
+def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0,
+                windows: int = 1) -> list[dict]:
     rng = np.random.default_rng(seed)
     t = np.arange(T)
     level = rng.gamma(2.0, 50.0, size=(n, 1))
@@ -105,7 +106,7 @@ def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0) -> li
     df = pd.DataFrame({UNIQUE_ID: np.repeat([f"p{i:05d}" for i in range(n)], T),
                        DS: np.tile(ds, n), Y: y.reshape(-1)})
     t0 = time.time()
-    res = forecast(df, horizon=h, freq="W", n_windows=1)
+    res = forecast(df, horizon=h, freq="W", n_windows=windows)
     elapsed = time.time() - t0
     return [{"benchmark": f"speed {n} x {T} weekly, h={h}",
              "model": "forecast: " + "+".join(res.model.choice.members()),
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
     rows = []
     for w in args.which:
         if w == "speed":
-            rows += bench_speed()
+            rows += bench_speed(windows=args.windows)
         else:
             rows += {"m3": bench_m3, "store": bench_store}[w](args.windows)
     table = pd.DataFrame(rows)

@@ -80,7 +80,7 @@ def _candidates(cfg: DemandConfig, panel: Panel) -> list[str]:
     out = list(DEFAULT_CANDIDATES)
     if is_intermittent(panel.y).any():
         out += list(INTERMITTENT_CANDIDATES)
-    if panel.n < 2 or panel.T < 3 * panel.season_length:  # too little to learn globally
+    if panel.n < 2 or panel.T < 2 * panel.season_length:  # too little to learn globally
         out.remove("lightgbm")
         out.remove("lightgbm_lean")
     elif panel.freq not in ("D", "W"):  # lean = calendar only: nothing to learn for months
