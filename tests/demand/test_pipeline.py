@@ -95,12 +95,12 @@ def test_orders_to_series_returns_and_cancellations():
                                       "2024-01-15",   # week 3
                                       "2024-01-16"]),
         "status": ["completed", "returned", "cancelled", "completed", "completed"]})
-    s = orders_to_series(orders, freq="W", end="2024-01-21")
+    s = orders_to_series(orders, freq="W", end="2024-01-21", min_periods=1)
     p = s[s.unique_id == "p"]
     assert p["y"].tolist() == [6.0, 0.0, 3.0]
     assert s[s.unique_id == "q"]["ds"].tolist() == [pd.Timestamp("2024-01-15")]
     # data ending mid-week drops the incomplete week
-    s2 = orders_to_series(orders, freq="W", end="2024-01-17")
+    s2 = orders_to_series(orders, freq="W", end="2024-01-17", min_periods=1)
     assert s2["ds"].max() == pd.Timestamp("2024-01-08")
 
 
@@ -134,3 +134,16 @@ def test_plan_quantile_of_sum_not_sum_of_quantiles(panel_df):
     t = res.table[res.table.unique_id == "s1"]
     # one-sided 95% ~ the upper bound of the 90% interval; use 95% two-sided hi as a cap
     assert plan["lead_time_demand_at_service_level"].item() < t["yhat_hi_95"].sum()
+
+
+def test_new_products_are_set_aside_with_a_warning(caplog):
+    """A product first sold 3 weeks ago cannot be forecast with a yearly season: it is named in
+    a warning and left out, instead of failing the whole catalogue."""
+    days = pd.date_range("2023-01-02", "2024-12-30", freq="7D")
+    old = pd.DataFrame({"product_id": "old", "quantity": 5.0, "order_date": days,
+                        "status": "completed"})
+    new = pd.DataFrame({"product_id": "new", "quantity": 5.0, "order_date": days[-3:],
+                        "status": "completed"})
+    s = orders_to_series(pd.concat([old, new]), freq="W")
+    assert set(s["unique_id"]) == {"old"}
+    assert "set aside 1 product" in caplog.text and "new (2)" in caplog.text  # last week incomplete

@@ -23,7 +23,7 @@ Example:
     ...     "product_id": ["p", "p", "p"], "quantity": [10.0, 4.0, 3.0],
     ...     "order_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-16"]),
     ...     "status": ["completed", "returned", "completed"]})
-    >>> orders_to_series(orders, freq="W", end="2024-01-21")["y"].tolist()
+    >>> orders_to_series(orders, freq="W", end="2024-01-21", min_periods=1)["y"].tolist()
     [6.0, 0.0, 3.0]
 """
 
@@ -67,13 +67,20 @@ def _next_start(start: pd.Timestamp, f: str) -> pd.Timestamp:
 
 
 def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
-                     products: pd.DataFrame | None = None) -> pd.DataFrame:
+                     products: pd.DataFrame | None = None,
+                     min_periods: int | None = None) -> pd.DataFrame:
     """Net demand per product and period as a long table, with product attributes.
 
     ``end`` is the last day covered by the data (default: the last order date); a period
     that is not complete by then is dropped. ``products`` (optional, indexed or keyed by
     ``product_id``) adds attribute columns that global models use. Periods are labelled by
     their start date (``ds``), so weekly output uses ``W-MON`` stamps.
+
+    Products first sold less than ``min_periods`` periods ago (default: one season, 52 weeks,
+    12 months or 7 days) are set aside with a warning naming them: the seasonal models and
+    backtests need a season of history, and a catalogue always has some new products. (A
+    ``--series`` file the user sends is checked strictly instead: there a short series is an
+    error.)
     """
     f = freqs.canonical(freq)
     if f not in ("D", "W", "MS"):
@@ -106,6 +113,16 @@ def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
         return pd.DataFrame({UNIQUE_ID: [], DS: pd.to_datetime([]), Y: []})
     full = pd.concat(parts, ignore_index=True).merge(net, on=[UNIQUE_ID, DS], how="left")
     full[Y] = full[Y].fillna(0.0).clip(lower=0.0)
+    need = freqs.season_length(f) if min_periods is None else int(min_periods)
+    length = full.groupby(UNIQUE_ID)[DS].size()
+    short = length[length < need]
+    if len(short):
+        log.warning("set aside %d product(s) with less than %d %s periods of history (too new "
+                    "to forecast with a season; they get no forecast): %s", len(short), need, f,
+                    ", ".join(f"{k} ({v})" for k, v in short.head(10).items())
+                    + (" ..." if len(short) > 10 else ""))
+        full = full[~full[UNIQUE_ID].isin(short.index)].reset_index(drop=True)
+        first = first.drop(short.index)
     if products is not None:
         attrs = products.reset_index() if PRODUCT_ID not in products.columns else products
         attrs = attrs.rename(columns={PRODUCT_ID: UNIQUE_ID})
