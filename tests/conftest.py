@@ -17,10 +17,16 @@ def _isolated_models(tmp_path, monkeypatch):
     monkeypatch.setenv("FORECASTING_MODELS_DIR", str(tmp_path / "models"))
 
 
-def shared_data(*parts: str) -> Path:
+def _shared_data(*parts: str) -> Path:
     """A path under ../shared/data; skips the test with a reason when it is absent."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"real data not available: {path} is absent (../shared/data holds the "
                     f"public datasets; see its README)")
     return path
+
+
+@pytest.fixture
+def shared_data():
+    """``shared_data("online_retail", "online_retail.parquet")``: the path, or a skip."""
+    return _shared_data

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import shared_data
 from forecasting.dataset import Dataset
 from forecasting.features import build_features
 from forecasting.importers.online_retail import convert
@@ -16,8 +15,8 @@ from forecasting.validate import validate_dataset
 pytestmark = pytest.mark.realdata
 
 
-@pytest.fixture(scope="module")
-def online_retail() -> Dataset:
+@pytest.fixture
+def online_retail(shared_data) -> Dataset:
     raw = read_table(shared_data("online_retail", "online_retail.parquet"))
     data, _ = convert(raw)
     return data
