@@ -234,8 +234,8 @@ class Backend:
         for cid in customer_ids:
             hit = self._churn_json.get(cid)
             if hit is None:
-                hit = json.dumps(self.churn_score(
-                    M.ChurnScoreRequest.model_construct(customer_ids=[cid])).items[0]).encode()
+                hit = self.churn_score(M.ChurnScoreRequest.model_construct(
+                    customer_ids=[cid])).items[0].model_dump_json().encode()
             parts.append(hit)
         tail = json.dumps({"model_version": self.meta.get("churn_model_version"),
                            "as_of": self.meta.get("as_of")})

@@ -38,7 +38,7 @@ def test_demo_writes_every_output_and_prints_curl_calls(demo):
     assert scores["reason_1"].notna().any()
     assert "curl -s -X POST http://127.0.0.1:3000/churn/score" in r.stdout
     churn = json.loads((out / "churn.json").read_text())
-    assert churn["holdout_roc_auc"] > 0.6
+    assert churn["metrics"]["holdout_roc_auc"] > 0.6
     meta = json.loads((tmp / "models" / "serving" / "meta.json").read_text())
     assert meta["churn_model_version"] and meta["demand_model_version"]
 

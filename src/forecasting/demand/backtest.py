@@ -23,6 +23,7 @@ from forecasting.demand.metrics import mase_scale
 from forecasting.demand.models.base import Forecaster
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel
+from forecasting.errors import ForecastingError
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,10 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
     level = np.full((W, panel.n), np.nan)
     cuts = [h + (W - 1 - w) * step for w in range(W)]
     if cuts[0] >= panel.T:
-        raise ValueError(f"history of {panel.T} periods is too short for {W} backtest windows "
-                         f"of {h}")
+        raise ForecastingError(
+            f"history of {panel.T} periods is too short for {W} backtest window(s) of {h} "
+            f"periods: give at least {cuts[0] + 1} periods of history, a shorter --horizon or "
+            f"fewer --windows")
     bar = tqdm(total=W * len(factories), desc="backtest", disable=not progress, leave=False)
     for w, cut in enumerate(cuts):
         past = panel.truncate(cut)

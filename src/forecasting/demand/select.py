@@ -17,6 +17,7 @@ import numpy as np
 
 from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest
+from forecasting.errors import ForecastingError
 
 BASELINES = ("seasonal_naive", "mean")
 INTERMITTENT = ("croston", "sba", "tsb")
@@ -56,6 +57,14 @@ def choose(bt: Backtest, metric: str = "smape", max_size: int = 3, top: int = 6)
     cont = [m for m in bt.forecasts if m not in INTERMITTENT]
     single = {m: _score(bt, bt.forecasts[m], regular, metric) for m in cont}
     ranked = sorted((m for m in cont if np.isfinite(single[m])), key=single.get)[:top]
+    if not ranked:  # no regular series (all intermittent) or nothing scorable: use them all
+        regular = np.ones_like(regular, dtype=bool)
+        single = {m: _score(bt, bt.forecasts[m], regular, metric) for m in cont}
+        ranked = sorted((m for m in cont if np.isfinite(single[m])), key=single.get)[:top]
+    if not ranked:
+        raise ForecastingError(
+            "no candidate model could be scored on the backtest windows (the history is too "
+            "short or all zero); give more history or a shorter --horizon")
     best, best_score = [ranked[0]], single[ranked[0]]
     for k in range(2, max_size + 1):
         for combo in combinations(ranked, k):
