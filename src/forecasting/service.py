@@ -14,6 +14,7 @@ Run it with ``forecasting serve`` (or ``bentoml serve forecasting.service:Foreca
 from __future__ import annotations
 
 import logging
+import os
 from http import HTTPStatus
 
 import bentoml
@@ -41,7 +42,8 @@ def _answer(fn, *args):
 
 
 @bentoml.service(name="forecasting", traffic={"timeout": 60},
-                 workers=1, threads=4, logging={"access": {"enabled": False}})
+                 workers=int(os.environ.get("FORECASTING_API_WORKERS", "1")), threads=4,
+                 logging={"access": {"enabled": False}})
 class ForecastingService:
     """Churn scores, demand forecasts, production plans, segments, KPIs and model info."""
 

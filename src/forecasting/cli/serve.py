@@ -31,13 +31,10 @@ def register(commands, train, promote) -> None:
     p.set_defaults(handler=_serve)
 
 
-def bentoml_command(host: str, port: int, workers: int = 1) -> list[str]:
+def bentoml_command(host: str, port: int) -> list[str]:
     exe = os.path.join(os.path.dirname(sys.executable), "bentoml")
-    cmd = [exe if os.path.exists(exe) else "bentoml", "serve",
-           "forecasting.service:ForecastingService", "--host", host, "--port", str(port)]
-    if workers > 1:
-        cmd += ["--api-workers", str(workers)]
-    return cmd
+    return [exe if os.path.exists(exe) else "bentoml", "serve",
+            "forecasting.service:ForecastingService", "--host", host, "--port", str(port)]
 
 
 def _serve(args) -> int:
@@ -48,6 +45,7 @@ def _serve(args) -> int:
     log.info("serving on http://%s:%d (OpenAPI at /docs.json); Ctrl+C stops it",
              args.host, args.port)
     try:
-        return subprocess.call(bentoml_command(args.host, args.port, args.workers))
+        env = {**os.environ, "FORECASTING_API_WORKERS": str(args.workers)}
+        return subprocess.call(bentoml_command(args.host, args.port), env=env)
     except KeyboardInterrupt:
         return 0
