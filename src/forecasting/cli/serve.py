@@ -38,10 +38,15 @@ def bentoml_command(host: str, port: int) -> list[str]:
 
 
 def _serve(args) -> int:
-    if args.data:
-        from forecasting.serving import build_snapshot
+    from forecasting.errors import ForecastingError
+    from forecasting.serving import build_snapshot, snapshot_dir
 
+    if args.data:
         build_snapshot(args.data, as_of=args.as_of, horizon=args.horizon, freq=args.freq)
+    elif not (snapshot_dir() / "meta.json").exists():
+        raise ForecastingError(
+            f"no scored snapshot in {snapshot_dir()}: run 'forecasting serve --data DATA_DIR' "
+            f"(scores that data set with the champion models first) or 'forecasting demo'")
     log.info("serving on http://%s:%d (OpenAPI at /docs.json); Ctrl+C stops it",
              args.host, args.port)
     try:
