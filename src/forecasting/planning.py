@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import DataError, Problem
-from forecasting.schema import DS, LEAD_TIME_DAYS, MIN_BATCH, ON_HAND, PRODUCT_ID, UNIQUE_ID
+from forecasting.schema import DS, LEAD_TIME_DAYS, MIN_BATCH, ON_HAND, PRODUCT_ID
 
 log = logging.getLogger(__name__)
 
@@ -153,5 +153,4 @@ def plan_from_dataset(data, inventory: pd.DataFrame | None = None, service_level
         raise DataError([Problem("inventory", None, "missing table", 0,
                                  "no inventory table given", "pass --inventory FILE")])
     series = orders_to_series(data.orders, freq=freq, products=data.products)
-    series = series.rename(columns={UNIQUE_ID: UNIQUE_ID})
     return production_plan(series, inv, service_level, horizon, freq, model)

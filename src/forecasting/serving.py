@@ -110,9 +110,9 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
             model, version = None, None
             meta["notes"]["demand"] = (f"{str(exc).splitlines()[0]}; forecasts fitted at "
                                        f"snapshot time, not from a registered model")
-        fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
-                              model=model)
         history = orders_to_series(data.orders, freq=freq, products=data.products)
+        fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
+                              model=model, series=history)
         write_table(fc, tmp / "forecasts.parquet")
         write_table(history, tmp / "history.parquet")
         meta["demand_model_version"] = version

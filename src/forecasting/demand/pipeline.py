@@ -245,14 +245,17 @@ def forecast(df: pd.DataFrame, horizon: int, freq: str | None = None, levels=(80
 
 
 def latest_forecasts(data, horizon: int, freq: str = "W", levels=(80, 95),
-                     model: DemandModel | None = None) -> pd.DataFrame:
+                     model: DemandModel | None = None,
+                     series: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-product forecasts from a :class:`~forecasting.dataset.Dataset`'s orders.
 
     With ``model`` (e.g. the champion from the registry) its chosen members are refitted on
-    the latest history; without, the full pipeline runs."""
+    the latest history; without, the full pipeline runs. ``series`` is the demand history when
+    the caller already built it with :func:`~forecasting.demand.series.orders_to_series`."""
     from forecasting.demand.series import orders_to_series
 
-    series = orders_to_series(data.orders, freq=freq, products=data.products)
+    if series is None:
+        series = orders_to_series(data.orders, freq=freq, products=data.products)
     if model is not None:
         return model.predict(series, horizon)
     return forecast(series, horizon, freq=freq, levels=levels, progress=False).table
