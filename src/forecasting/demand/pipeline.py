@@ -39,8 +39,8 @@ from forecasting.schema import DS, UNIQUE_ID
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CANDIDATES = ("seasonal_naive", "mean", "ses", "damped", "ets", "theta", "lightgbm",
-                      "lightgbm_lean")
+DEFAULT_CANDIDATES = ("seasonal_naive", "mean", "ses", "damped", "ets", "theta", "decomposition",
+                      "lightgbm", "lightgbm_lean")
 INTERMITTENT_CANDIDATES = ("croston", "sba", "tsb")
 
 
@@ -80,6 +80,9 @@ def _candidates(cfg: DemandConfig, panel: Panel) -> list[str]:
     out = list(DEFAULT_CANDIDATES)
     if is_intermittent(panel.y).any():
         out += list(INTERMITTENT_CANDIDATES)
+    year = freqs.long_season_length(panel.freq)
+    if year < 2 or panel.T < 2 * year:  # pooled indices and growth need two years
+        out.remove("decomposition")
     if panel.n < 2 or panel.T < 2 * panel.season_length:  # too little to learn globally
         out.remove("lightgbm")
         out.remove("lightgbm_lean")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forecasting.demand.models.baselines import Mean, SeasonalNaive
+from forecasting.demand.models.decomposition import Decomposition
 from forecasting.demand.models.intermittent import SBA, TSB, Croston
 from forecasting.demand.models.lgbm import LightGBMDirect, LightGBMLean
 from forecasting.demand.models.smoothing import SES, AutoETS, Damped, Holt, Theta
@@ -15,6 +16,7 @@ REGISTRY = {
     "damped": Damped,
     "ets": AutoETS,
     "theta": Theta,
+    "decomposition": Decomposition,
     "croston": Croston,
     "sba": SBA,
     "tsb": TSB,

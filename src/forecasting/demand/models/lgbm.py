@@ -31,25 +31,9 @@ import pandas as pd
 
 from forecasting.demand import freq as freqs
 from forecasting.demand.models.base import Forecaster, nonneg
-from forecasting.demand.panel import Panel
+from forecasting.demand.panel import Panel, period_dates
 
 log = logging.getLogger(__name__)
-
-_MONTHLY = {"MS": 1, "ME": 1, "QS": 3, "QE": 3, "YS": 12, "YE": 12}
-
-
-def _dates(panel: Panel, rows: np.ndarray, rel: np.ndarray) -> pd.DatetimeIndex:
-    """Dates of period ``rel`` (0 = last observation, 1 = the next one) of series ``rows``."""
-    last = panel.last_ds[rows]
-    f = panel.freq
-    if f in ("D", "W"):
-        step = np.timedelta64(1 if f == "D" else 7, "D")
-        return pd.DatetimeIndex(last + rel.astype(np.int64) * step)
-    months = last.astype("datetime64[M]").astype(np.int64) + rel.astype(np.int64) * _MONTHLY[f]
-    start = months.astype("datetime64[M]").astype("datetime64[ns]")
-    d = pd.DatetimeIndex(start)
-    return d + pd.offsets.MonthEnd(0) if f in ("ME", "QE", "YE") else d
-
 
 class LightGBMDirect(Forecaster):
     """Global direct multi-step LightGBM (see the module docstring)."""
@@ -132,8 +116,8 @@ class LightGBMDirect(Forecaster):
                 backs = self.m_ * np.ceil(step / self.m_).astype(int)
                 cols["ylag_season"] = yp[rows, tgt - backs] / scale
             cols["log_scale"] = np.log1p(np.abs(scale))
-        target_dates = _dates(panel, rows, origin - (panel.T - 1) + step)
-        origin_dates = _dates(panel, rows, origin - (panel.T - 1))
+        target_dates = period_dates(panel, rows, origin - (panel.T - 1) + step)
+        origin_dates = period_dates(panel, rows, origin - (panel.T - 1))
         cols["month"] = target_dates.month.values.astype(float)
         cols["origin_month"] = origin_dates.month.values.astype(float)
         if panel.freq in ("D", "W"):
