@@ -1,8 +1,10 @@
 """Demand benchmarks: M3 monthly, Store Item Demand, and the 10k-series speed test.
 
-Each benchmark runs the same function ``forecasting forecast`` runs
-(:func:`forecasting.demand.pipeline.forecast`) and the seasonal naive baseline in the same
-run, and prints a table. Data: ../shared/data (read-only).
+Each benchmark writes the training history to a file, runs the ``forecasting forecast``
+command on it (in-process, the same entry point as the shell command: file in, file out,
+``--report`` for what it chose), scores the output file against the held-out actuals with
+the seasonal naive baseline computed in the same run, and prints a table.
+Data: ../shared/data (read-only).
 
     nice -n 10 .venv/bin/python benchmarks/bench_demand.py m3 store speed
 """
@@ -10,17 +12,19 @@ run, and prints a table. Data: ../shared/data (read-only).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from forecasting.cli import main as cli
 from forecasting.demand import metrics
 from forecasting.demand.models.baselines import SeasonalNaive
-from forecasting.demand.panel import Panel
-from forecasting.demand.pipeline import forecast
+from forecasting.demand.pipeline import prepare
 from forecasting.schema import DS, UNIQUE_ID, Y
 
 
@@ -57,41 +61,68 @@ def store_item() -> tuple[pd.DataFrame, pd.DataFrame]:
     return out[out[DS] <= cut], out[out[DS] > cut]
 
 
-def _score(name, train, test, h, freq, season, **kw) -> list[dict]:
-    t0 = time.time()
-    res = forecast(train, horizon=h, freq=freq, **kw)
-    elapsed = time.time() - t0
-    fc = res.table.merge(test, on=[UNIQUE_ID, DS], how="inner").sort_values([UNIQUE_ID, DS])
+def run_forecast(train: pd.DataFrame, h: int, freq: str, windows: int
+                 ) -> tuple[pd.DataFrame, dict, float]:
+    """``forecasting forecast`` on ``train``: (forecast table, report, seconds)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out, rep = (Path(tmp) / n for n in ("history.parquet", "forecast.parquet",
+                                                  "report.json"))
+        train.to_parquet(src, index=False)
+        t0 = time.time()
+        code = cli(["forecast", "--series", str(src), "--horizon", str(h), "--freq", freq,
+                    "--levels", "80,95", "--windows", str(windows), "--quiet-table",
+                    "--out", str(out), "--report", str(rep)])
+        elapsed = time.time() - t0
+        if code != 0:
+            sys.exit(f"forecasting forecast failed (exit {code})")
+        return pd.read_parquet(out), json.loads(rep.read_text()), elapsed
+
+
+def _meets(smape: float, cov80: float, cov95: float, target: float) -> str:
+    """The issue's targets: sMAPE at most ``target``, coverage within 3 points."""
+    ok = smape <= target and abs(cov80 - 80) <= 3 and abs(cov95 - 95) <= 3
+    return f"{'yes' if ok else 'NO'} (smape<={target}, cov +-3)"
+
+
+def _score(name, train, test, h, freq, season, windows, target) -> list[dict]:
+    table, report, elapsed = run_forecast(train, h, freq, windows)
+    fc = table.merge(test, on=[UNIQUE_ID, DS], how="inner").sort_values([UNIQUE_ID, DS])
     n = fc[UNIQUE_ID].nunique()
+    if len(fc) != n * h or n != test[UNIQUE_ID].nunique():
+        sys.exit(f"[{name}] the forecast does not cover the test period ({len(fc)} rows)")
     y = fc[Y].to_numpy().reshape(n, -1)
     f = fc["yhat"].to_numpy().reshape(n, -1)
-    panel = res.panel
-    scale = metrics.mase_scale(panel.y, panel.season_length)
-    snaive = SeasonalNaive(season).forecast(panel, h)[:, : y.shape[1]]
+    panel = prepare(train, freq)  # the same history, for the baseline and the MASE scale
+    panel_order = pd.Index(panel.ids).get_indexer(fc[UNIQUE_ID].drop_duplicates())
+    scale = metrics.mase_scale(panel.y, panel.season_length)[panel_order]
+    snaive = SeasonalNaive(season).forecast(panel, h)[panel_order, : y.shape[1]]
     rows = [{"benchmark": name, "model": f"seasonal naive (m={season})",
              "smape": metrics.smape(y, snaive), "mase": metrics.mase(y, snaive, scale),
-             "cov80": np.nan, "cov95": np.nan, "seconds": np.nan}]
-    rows.append({"benchmark": name, "model": "forecast: " + "+".join(res.model.choice.members()),
+             "cov80": np.nan, "cov95": np.nan, "seconds": np.nan, "target met": ""}]
+    rows.append({"benchmark": name, "model": "forecast: " + "+".join(report["chosen"]),
                  "smape": metrics.smape(y, f), "mase": metrics.mase(y, f, scale),
                  "cov80": metrics.coverage(y, fc["yhat_lo_80"].to_numpy().reshape(n, -1),
                                            fc["yhat_hi_80"].to_numpy().reshape(n, -1)),
                  "cov95": metrics.coverage(y, fc["yhat_lo_95"].to_numpy().reshape(n, -1),
                                            fc["yhat_hi_95"].to_numpy().reshape(n, -1)),
                  "seconds": elapsed})
-    bt = res.backtest_metrics
+    r = rows[-1]
+    r["target met"] = _meets(r["smape"], r["cov80"], r["cov95"], target)
+    bt = pd.DataFrame(report["candidates"]).T
+    bt.loc["chosen"] = pd.Series(report["backtest"])
     print(f"\n[{name}] backtest (history only) per candidate:", file=sys.stderr)
-    print(bt.round(3).to_string(), file=sys.stderr)
+    print(bt.astype(float).round(3).to_string(), file=sys.stderr)
     return rows
 
 
 def bench_m3(windows: int = 2) -> list[dict]:
     train, test = m3_monthly()
-    return _score("M3 monthly h=18", train, test, 18, "MS", 12, n_windows=windows)
+    return _score("M3 monthly h=18", train, test, 18, "MS", 12, windows, 13.5)
 
 
 def bench_store(windows: int = 2) -> list[dict]:
     train, test = store_item()
-    return _score("Store Item 90d", train, test, 90, "D", 7, n_windows=windows)
+    return _score("Store Item 90d", train, test, 90, "D", 7, windows, 12.2)
 
 
 def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0,
@@ -105,13 +136,13 @@ def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0,
     ds = pd.date_range("2023-01-02", periods=T, freq="7D")
     df = pd.DataFrame({UNIQUE_ID: np.repeat([f"p{i:05d}" for i in range(n)], T),
                        DS: np.tile(ds, n), Y: y.reshape(-1)})
-    t0 = time.time()
-    res = forecast(df, horizon=h, freq="W", n_windows=windows)
-    elapsed = time.time() - t0
+    table, report, elapsed = run_forecast(df, h, "W", windows)
+    assert len(table) == n * h
     return [{"benchmark": f"speed {n} x {T} weekly, h={h}",
-             "model": "forecast: " + "+".join(res.model.choice.members()),
-             "smape": res.backtest_metrics.loc["chosen", "backtest_smape"], "mase": np.nan,
-             "cov80": np.nan, "cov95": np.nan, "seconds": elapsed}]
+             "model": "forecast: " + "+".join(report["chosen"]),
+             "smape": report["backtest"]["backtest_smape"], "mase": np.nan,
+             "cov80": np.nan, "cov95": np.nan, "seconds": elapsed,
+             "target met": f"{'yes' if elapsed < 300 else 'NO'} (< 300 s)"}]
 
 
 def main(argv=None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,10 +74,14 @@ def test_gaps_filled_with_zero(panel_df):
 def test_cli_forecast_and_bad_input(panel_df, tmp_path, capsys):
     src = tmp_path / "series.csv"
     panel_df.to_csv(src, index=False)
-    out = tmp_path / "fc.csv"
+    out, report = tmp_path / "fc.csv", tmp_path / "report.json"
     code = main(["forecast", "--series", str(src), "--horizon", "4", "--freq", "MS",
-                 "--models", ",".join(CANDS), "--out", str(out)])
+                 "--models", ",".join(CANDS), "--out", str(out), "--report", str(report)])
     assert code == 0 and len(pd.read_csv(out)) == 8 * 4
+    rep = json.loads(report.read_text())
+    assert rep["n_series"] == 8 and rep["freq"] == "MS" and rep["chosen"]
+    assert set(rep["candidates"]) == set(CANDS)
+    assert "backtest_smape" in rep["backtest"]
     bad = tmp_path / "bad.csv"
     pd.concat([panel_df, panel_df.iloc[[0]]]).to_csv(bad, index=False)
     code = main(["forecast", "--series", str(bad), "--horizon", "4", "--out",

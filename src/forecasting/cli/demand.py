@@ -40,9 +40,17 @@ def _print_metrics(table) -> None:
     print(shown.round(3).to_string())
 
 
+def _report(result, **extra) -> dict:
+    """What a run chose and how every candidate did on the backtest (for --report)."""
+    return {**extra, "chosen": result.model.choice.members(),
+            "interval_scaling": getattr(result.model.intervals, "scaling", "forecast"),
+            "backtest": result.backtest_metrics.loc["chosen"].to_dict(),
+            "candidates": result.backtest_metrics.drop(index="chosen").to_dict(orient="index")}
+
+
 def cmd_forecast(args) -> int:
     from forecasting.demand.pipeline import forecast
-    from forecasting.io import read_series, write_table
+    from forecasting.io import read_series, write_json, write_table
 
     _check_models(args.models)
     history = read_series(args.series)
@@ -51,6 +59,9 @@ def cmd_forecast(args) -> int:
     path = write_table(res.table, args.out)
     log.info("chosen: %s; wrote %d rows to %s", "+".join(res.model.choice.members()),
              len(res.table), path)
+    if args.report:
+        write_json(_report(res, series=str(args.series), horizon=args.horizon,
+                           freq=res.panel.freq, n_series=res.panel.n), args.report)
     if not args.quiet_table:
         _print_metrics(res.backtest_metrics)
     return 0
@@ -86,9 +97,7 @@ def cmd_train(args) -> int:
     _print_metrics(result.backtest_metrics)
     print(f"chosen: {'+'.join(result.model.choice.members())}  run: {run_id}")
     if args.report:
-        write_json({"run_id": run_id, "chosen": result.model.choice.members(), **metrics,
-                    "candidates": result.backtest_metrics.drop(index="chosen")
-                    .to_dict(orient="index")}, args.report)
+        write_json(_report(result, run_id=run_id, **metrics), args.report)
     return 0
 
 
@@ -146,6 +155,8 @@ def register(commands, train, promote) -> None:
     p.add_argument("--windows", type=int, default=2, help="rolling-origin backtest windows")
     p.add_argument("--quiet-table", action="store_true", help="do not print the metrics table")
     p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
+    p.add_argument("--report", help="also write what was chosen and every candidate's "
+                   "backtest metrics as JSON here")
     p.set_defaults(handler=cmd_forecast)
 
     t = add_command(
