@@ -25,6 +25,7 @@ from forecasting.cli import main as cli
 from forecasting.demand import metrics
 from forecasting.demand.models.baselines import SeasonalNaive
 from forecasting.demand.pipeline import prepare
+from forecasting.importers import series_sets
 from forecasting.schema import DS, UNIQUE_ID, Y
 
 
@@ -34,31 +35,6 @@ def data_dir() -> Path:
         if p.exists():
             return p.resolve()
     sys.exit("no ../shared/data folder")
-
-
-def m3_monthly() -> tuple[pd.DataFrame, pd.DataFrame]:
-    d = data_dir() / "m3"
-    long = pd.read_parquet(d / "m3_long.parquet")
-    meta = pd.read_parquet(d / "m3_meta.parquet")
-    meta = meta[meta.period == "MONTHLY"]
-    df = long.merge(meta[["series_id", "start_year", "start_period"]], on="series_id")
-    # a few series have no known start (start_year 1): give them a calendar from 1900 on
-    year = np.where(df.start_year < 100, 1900 + df.start_year, df.start_year)
-    per = year * 12 + df.start_period - 1 + df.t - 1
-    df[DS] = pd.to_datetime(pd.DataFrame({"year": per // 12, "month": per % 12 + 1, "day": 1}))
-    df = df.rename(columns={"series_id": UNIQUE_ID, "value": Y})
-    cols = [UNIQUE_ID, DS, Y]
-    return df[df.split == "train"][cols], df[df.split == "test"][cols]
-
-
-def store_item() -> tuple[pd.DataFrame, pd.DataFrame]:
-    df = pd.read_parquet(data_dir() / "store_item_demand" / "train.parquet")
-    df = df[df.date <= "2017-12-31"]
-    out = pd.DataFrame({UNIQUE_ID: df.store.astype(str) + "_" + df.item.astype(str),
-                        DS: df.date.astype("datetime64[ns]"), Y: df.sales.astype(float),
-                        "store": df.store.astype(str), "item": df.item.astype(str)})
-    cut = pd.Timestamp("2017-10-02")
-    return out[out[DS] <= cut], out[out[DS] > cut]
 
 
 def run_forecast(train: pd.DataFrame, h: int, freq: str, windows: int
@@ -116,12 +92,12 @@ def _score(name, train, test, h, freq, season, windows, target) -> list[dict]:
 
 
 def bench_m3(windows: int = 2) -> list[dict]:
-    train, test = m3_monthly()
+    train, test = series_sets.m3(data_dir() / "m3", "MONTHLY")
     return _score("M3 monthly h=18", train, test, 18, "MS", 12, windows, 13.5)
 
 
 def bench_store(windows: int = 2) -> list[dict]:
-    train, test = store_item()
+    train, test = series_sets.store_item(data_dir() / "store_item_demand")
     return _score("Store Item 90d", train, test, 90, "D", 7, windows, 12.2)
 
 

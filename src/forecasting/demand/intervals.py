@@ -1,13 +1,15 @@
 """Prediction intervals by split-conformal calibration on backtest errors.
 
-Backtest errors ``actual - forecast`` are divided by a scale per series and step (the
-forecast itself, floored at a tenth of the series' recent level: errors of demand grow with
-its level, which moves with the season; or the series' MASE scale, whichever gives the
-better leave-one-window-out coverage on the backtest) and pooled over series and windows, separately for each horizon step. The
+Backtest errors ``actual - forecast`` are divided by a scale per series and step (see
+:func:`interval_scale`: the forecast, its square root, the series' MASE scale, or that scale
+moved by the season; the pipeline keeps the one with the best leave-one-window-out scaled
+interval score on the backtest) and pooled over series and windows, separately for each
+horizon step. The
 interval at level ``L`` is ``yhat + scale * [q_lo, q_hi]`` with ``q_lo``/``q_hi`` the
 conformal ``(1-L)/2`` and ``(1+L)/2`` quantiles of those scaled errors (finite-sample
-corrected). Quantiles are made monotone in the step (intervals never narrow further out) so
-that a noisy step does not give a too-narrow interval.
+corrected). Quantiles are made monotone in the step by isotonic regression (intervals never
+narrow further out), so a noisy step gives neither a too-narrow interval nor, as a running
+maximum would, too-wide ones for every later step.
 
 Guarantees: intervals **nest** (the 95% interval contains the 80% one: quantiles are
 monotone in the level), contain the point forecast, and are **never negative** (clipped at 0).
@@ -45,8 +47,8 @@ class ConformalIntervals:
             n = len(r)
             hi_p = min(1.0, np.ceil((n + 1) * (1 - a / 2)) / n)
             lo_p = max(0.0, 1 - hi_p)
-            lo = np.minimum.accumulate(np.minimum(np.quantile(r, lo_p, axis=0), 0.0))
-            hi = np.maximum.accumulate(np.maximum(np.quantile(r, hi_p, axis=0), 0.0))
+            lo = monotone(np.minimum(np.quantile(r, lo_p, axis=0), 0.0), increasing=False)
+            hi = monotone(np.maximum(np.quantile(r, hi_p, axis=0), 0.0), increasing=True)
             self.q_[level] = (lo, hi)
         # nesting: a higher level never gives a narrower side
         prev = None
@@ -75,21 +77,42 @@ class ConformalIntervals:
         return out
 
 
-SCALINGS = ("forecast", "series")
+def monotone(q: np.ndarray, increasing: bool) -> np.ndarray:
+    """The closest (least-squares) sequence to the per-step quantiles ``q`` that never
+    narrows with the step: isotonic regression, so one noisy step neither narrows the steps
+    after it nor (unlike a running maximum) widens them all."""
+    from sklearn.isotonic import isotonic_regression
+
+    return isotonic_regression(q, increasing=increasing)
+
+
+SCALINGS = ("forecast", "series", "sqrt", "series_sqrt")
 
 
 def interval_scale(yhat: np.ndarray, level: np.ndarray, mase: np.ndarray | None = None,
                    scaling: str = "forecast") -> np.ndarray:
-    """Scale of the errors per series and step.
+    """Scale of the errors per series and step: how the spread of demand is assumed to move
+    with its expected size.
 
-    ``forecast``: the forecast, floored at 10% of the series' recent level (errors grow
-    with the seasonal level); ``series``: the series' MASE scale, the same for every step.
-    The pipeline picks the one with the smaller leave-one-window-out coverage error.
+    * ``forecast``: the forecast itself (errors proportional to demand: multiplicative noise);
+    * ``sqrt``: its square root (errors of counts: Poisson-like noise);
+    * ``series``: the series' MASE scale, the same for every step (additive noise);
+    * ``series_sqrt``: the MASE scale times the square root of the forecast relative to the
+      series' recent level (each series' own noise, larger in its busy periods).
+
+    The forecast is floored at 10% of the recent level first. The pipeline picks the
+    scaling with the best (lowest) leave-one-window-out scaled interval score.
     """
-    if scaling == "series" and mase is not None:
-        return np.broadcast_to(np.nan_to_num(mase, nan=1.0)[..., None], yhat.shape).copy()
-    floor = np.maximum(0.1 * np.nan_to_num(level), 1e-6)[..., None]
-    return np.maximum(np.nan_to_num(yhat), floor)
+    lvl = np.maximum(np.nan_to_num(level), 1e-6)[..., None]
+    f = np.maximum(np.nan_to_num(yhat), 0.1 * lvl)
+    m = np.nan_to_num(mase, nan=1.0)[..., None] if mase is not None else None
+    if scaling == "series" and m is not None:
+        return np.broadcast_to(m, yhat.shape).copy()
+    if scaling == "series_sqrt" and m is not None:
+        return m * np.sqrt(f / lvl)
+    if scaling == "sqrt":
+        return np.sqrt(f)
+    return f
 
 
 def recent_level(y: np.ndarray, m: int) -> np.ndarray:

@@ -7,6 +7,9 @@
 * ``wape``   ``100 * sum |y - f| / sum |y|``
 * ``bias``   ``100 * sum (f - y) / sum |y|`` (positive = over-forecast)
 * ``coverage`` percent of actuals inside ``[lo, hi]``
+* ``msis``   mean scaled interval score (M4 competition): interval width plus ``2/alpha``
+  times how far actuals fall outside it, scaled like MASE; lower is better, and unlike
+  coverage alone it rewards narrow intervals that still hold the actuals
 
 Example:
     >>> import numpy as np
@@ -51,6 +54,16 @@ def bias(y: np.ndarray, f: np.ndarray) -> float:
 def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
     ok = ~np.isnan(y)
     return float(100.0 * np.mean((y[ok] >= lo[ok]) & (y[ok] <= hi[ok])))
+
+
+def msis(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float,
+         scale: np.ndarray) -> float:
+    a = 1 - level / 100
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        score = (hi - lo) + 2 / a * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
+        per = np.nanmean(score, axis=-1) / scale
+        return float(np.nanmean(per))
 
 
 def mase_scale(y: np.ndarray, m: int) -> np.ndarray:
