@@ -70,3 +70,29 @@ def test_m3_monthly_slice(shared_data, tmp_path):
     assert s["smape"] < 0.85 * s["snaive"], s               # measured: 20.9 vs 26.7
     assert 74 <= s["cov80"] <= 88 and 90 <= s["cov95"] <= 99, s
     assert np.isfinite(report["backtest"]["backtest_mase"])
+
+
+def test_plan_on_online_retail(shared_data, tmp_path):
+    """Import the real Online Retail file, then plan two best sellers: one overstocked (makes
+    nothing), one with no stock (makes a positive batch); the service-level quantile of
+    lead-time demand is above its mean and within reach of what the history has seen."""
+    data_dir, plan = tmp_path / "or", tmp_path / "plan.csv"
+    assert main(["-q", "import", "online-retail",
+                 str(shared_data("online_retail", "online_retail.parquet")), str(data_dir)]) == 0
+    orders = pd.read_parquet(data_dir / "orders.parquet")
+    top = orders.groupby("product_id")["quantity"].sum().nlargest(2).index.tolist()
+    inv = tmp_path / "inventory.csv"
+    pd.DataFrame({"product_id": top, "on_hand": [10_000_000, 0], "lead_time_days": [14, 14],
+                  "min_batch": [100, 100]}).to_csv(inv, index=False)
+    assert main(["-q", "plan", str(data_dir), "--inventory", str(inv), "--service-level",
+                 "0.95", "--out", str(plan)]) == 0
+    p = pd.read_csv(plan, dtype={"product_id": str}).set_index("product_id")
+    assert p.loc[top[0], "recommended_quantity"] == 0
+    assert p.loc[top[1], "recommended_quantity"] > 0
+    assert p.loc[top[1], "recommended_quantity"] % 100 == 0
+    weekly = (orders[orders["product_id"].isin(top)].assign(
+        week=lambda d: pd.to_datetime(d["order_date"]).dt.to_period("W"))
+        .groupby(["product_id", "week"])["quantity"].sum())
+    for pid in top:
+        q = p.loc[pid, "lead_time_demand_at_service_level"]
+        assert p.loc[pid, "lead_time_demand"] < q < 2 * 2 * weekly.loc[pid].max(), p.loc[pid]

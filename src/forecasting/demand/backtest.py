@@ -6,7 +6,8 @@ defaults to ``h``, so windows do not overlap): window ``w`` (0 = oldest) hides t
 ``h + (n_windows - 1 - w) * step`` periods and forecasts the next ``h``. A model never sees
 the periods it is scored on, and the window of the final forecast is never used.
 Series with less than ``min_length`` observations before an origin are left out of that
-window (NaN).
+window (NaN); by default one season, or all the panel has before the oldest origin when that
+is shorter.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
              n_windows: int = 2, step: int | None = None, min_length: int | None = None,
              progress: bool = True) -> Backtest:
     step = step or h
-    need = min_length or panel.season_length
     W = n_windows
     actual = np.full((W, panel.n, h), np.nan)
     fc = {name: np.full((W, panel.n, h), np.nan) for name in factories}
@@ -58,6 +58,9 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
             f"history of {panel.T} periods is too short for {W} backtest window(s) of {h} "
             f"periods: give at least {cuts[0] + 1} periods of history, a shorter --horizon or "
             f"fewer --windows")
+    # a series enters a window with a season of history before its origin; a panel too short
+    # for that anywhere (a year of weekly data) is backtested on what it has
+    need = min_length or max(2, min(panel.season_length, panel.T - cuts[0]))
     bar = tqdm(total=W * len(factories), desc="backtest", disable=not progress, leave=False)
     for w, cut in enumerate(cuts):
         past = panel.truncate(cut)

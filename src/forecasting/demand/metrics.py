@@ -29,7 +29,9 @@ def smape(y: np.ndarray, f: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(den > 0, 200.0 * np.abs(y - f) / den, 0.0)
     v = np.where(np.isnan(y) | np.isnan(f), np.nan, v)
-    return float(np.nanmean(v))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nothing to score: NaN
+        return float(np.nanmean(v))
 
 
 def mase(y: np.ndarray, f: np.ndarray, scale: np.ndarray) -> float:
@@ -67,16 +69,20 @@ def msis(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float,
 
 
 def mase_scale(y: np.ndarray, m: int) -> np.ndarray:
-    """In-sample MAE of the seasonal naive (lag ``m``; lag 1 when too short), per row; 1 when
-    that MAE is 0 (a constant series)."""
+    """In-sample MAE of the seasonal naive (lag ``m``), per row; of the naive (lag 1) for rows
+    with less than two seasons (fewer than ``m`` seasonal differences would make a noisy
+    scale: one difference for a year and a week of weekly data); 1 when that MAE is 0 (a
+    constant series)."""
     def mae(lag):
         if y.shape[1] <= lag:
-            return np.full(y.shape[0], np.nan)
+            return np.full(y.shape[0], np.nan), np.zeros(y.shape[0])
+        d = np.abs(y[:, lag:] - y[:, :-lag])
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(np.abs(y[:, lag:] - y[:, :-lag]), axis=1)
-    s = mae(max(m, 1))
-    s = np.where(np.isnan(s), mae(1), s)
+            return np.nanmean(d, axis=1), np.sum(~np.isnan(d), axis=1)
+    m = max(m, 1)
+    s, count = mae(m)
+    s = np.where(count >= m, s, mae(1)[0])
     return np.where(np.isfinite(s) & (s > 0), s, 1.0)
 
 

@@ -214,7 +214,8 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
     names = _candidates(config, panel)
     factories = {n: _factory(n, config) for n in names}
     n_windows = config.n_windows
-    while n_windows > 1 and h * (n_windows - 1) + h + panel.season_length > panel.T:
+    min_hist = min(panel.season_length, max(4, h))  # history before the oldest origin
+    while n_windows > 1 and h * n_windows + min_hist > panel.T:
         n_windows -= 1
     bt = backtest(panel, factories, h, n_windows=n_windows, progress=progress)
     choice = choose(bt, metric=config.metric, max_size=config.max_ensemble)

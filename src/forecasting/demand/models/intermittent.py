@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from forecasting.demand.models.base import Forecaster, nonneg
@@ -37,7 +39,8 @@ def adi_cv2(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = nz.sum(axis=1)
     adi = np.where(k > 0, n / np.maximum(k, 1), np.inf)
     sizes = np.where(nz, y, np.nan)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without any sale
         mu = np.nanmean(sizes, axis=1)
         cv2 = np.where(k > 1, np.nanvar(sizes, axis=1) / mu ** 2, 0.0)
     return adi, np.nan_to_num(cv2)
