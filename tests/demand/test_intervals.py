@@ -49,7 +49,8 @@ def _backtest(noise: str, seed: int = 0) -> Backtest:
         actual = f * (1 + 0.2 * rng.standard_normal((W, n, h)))
     else:
         actual = f + 0.2 * level[None, :, None] * rng.standard_normal((W, n, h))
-    return Backtest(h, actual, {"m": f}, np.broadcast_to(0.2 * level, (W, n)).copy(),
+    scale = np.broadcast_to(0.2 * level, (W, n)).copy()
+    return Backtest(h, actual, {"m": f}, scale, scale.copy(),
                     np.zeros((W, n), bool), np.broadcast_to(level, (W, n)).copy(),
                     [h * (W - w) for w in range(W)])
 

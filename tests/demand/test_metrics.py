@@ -8,14 +8,16 @@ import pytest
 from forecasting.demand import metrics
 
 
-def test_mase_scale_needs_two_seasons_for_the_seasonal_lag():
+def test_mase_scale_and_noise_scale():
     t = np.arange(53, dtype=float)
-    year_and_a_week = (10 + t % 3)[None]          # one seasonal difference only at m = 52
-    assert metrics.mase_scale(year_and_a_week, 52)[0] == pytest.approx(
-        np.mean(np.abs(np.diff(year_and_a_week[0]))))     # falls back to lag 1
-    two_years = np.r_[np.arange(52.0), np.arange(52.0) + 2][None]
-    assert metrics.mase_scale(two_years, 52)[0] == pytest.approx(2.0)
+    y = (10 + t % 3)[None]                                     # 0,1,2 repeating
+    assert metrics.mase_scale(y, 52)[0] == pytest.approx(abs(y[0, 52] - y[0, 0]))  # one lag-52
+    assert metrics.mase_scale(y[:, :20], 52)[0] == pytest.approx(4 / 3, rel=0.05)  # lag 1
+    lag1 = np.mean(np.abs(np.diff(y[0])))
+    assert metrics.noise_scale(y)[0] == pytest.approx(lag1)  # any length: the same lag
+    assert metrics.noise_scale(y[:, :20])[0] == pytest.approx(np.mean(np.abs(np.diff(y[0, :20]))))
     assert metrics.mase_scale(np.full((1, 30), 5.0), 12)[0] == 1.0   # constant: 1
+    assert metrics.noise_scale(np.array([[np.nan, 3.0]]))[0] == 1.0  # unknown: 1
 
 
 def test_msis_rewards_narrow_intervals_that_hold_the_actuals():

@@ -20,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from forecasting.demand.intervals import recent_level
-from forecasting.demand.metrics import mase_scale
+from forecasting.demand.metrics import mase_scale, noise_scale
 from forecasting.demand.models.base import Forecaster
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel
@@ -37,6 +37,7 @@ class Backtest:
     actual: np.ndarray
     forecasts: dict[str, np.ndarray]
     scale: np.ndarray          # (windows, series) MASE scale at each origin
+    noise: np.ndarray          # (windows, series) naive (lag-1) MAE at each origin
     intermittent: np.ndarray   # (windows, series) bool, classification at each origin
     level: np.ndarray          # (windows, series) mean |y| over the last season at the origin
     origins: list[int]         # periods hidden at each window
@@ -50,6 +51,7 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
     actual = np.full((W, panel.n, h), np.nan)
     fc = {name: np.full((W, panel.n, h), np.nan) for name in factories}
     scale = np.full((W, panel.n), np.nan)
+    noise = np.full((W, panel.n), np.nan)
     inter = np.zeros((W, panel.n), bool)
     level = np.full((W, panel.n), np.nan)
     cuts = [h + (W - 1 - w) * step for w in range(W)]
@@ -72,10 +74,11 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
         sub = past.subset(rows)
         actual[w, rows] = panel.y[rows, panel.T - cut: panel.T - cut + h]
         scale[w, rows] = mase_scale(sub.y, sub.season_length)
+        noise[w, rows] = noise_scale(sub.y)
         inter[w, rows] = is_intermittent(sub.y)
         level[w, rows] = recent_level(sub.y, sub.season_length)
         for name, make in factories.items():
             fc[name][w, rows] = make().forecast(sub, h)
             bar.update(1)
     bar.close()
-    return Backtest(h, actual, fc, scale, inter, level, cuts)
+    return Backtest(h, actual, fc, scale, noise, inter, level, cuts)

@@ -1,7 +1,7 @@
 """Prediction intervals by split-conformal calibration on backtest errors.
 
 Backtest errors ``actual - forecast`` are divided by a scale per series and step (see
-:func:`interval_scale`: the forecast, its square root, the series' MASE scale, or that scale
+:func:`interval_scale`: the forecast, its square root, the series' own noise, or that noise
 moved by the season; the pipeline keeps the one with the best leave-one-window-out scaled
 interval score on the backtest) and pooled over series and windows, separately for each
 horizon step. The
@@ -89,15 +89,17 @@ def monotone(q: np.ndarray, increasing: bool) -> np.ndarray:
 SCALINGS = ("forecast", "series", "sqrt", "series_sqrt")
 
 
-def interval_scale(yhat: np.ndarray, level: np.ndarray, mase: np.ndarray | None = None,
+def interval_scale(yhat: np.ndarray, level: np.ndarray, noise: np.ndarray | None = None,
                    scaling: str = "forecast") -> np.ndarray:
     """Scale of the errors per series and step: how the spread of demand is assumed to move
     with its expected size.
 
     * ``forecast``: the forecast itself (errors proportional to demand: multiplicative noise);
     * ``sqrt``: its square root (errors of counts: Poisson-like noise);
-    * ``series``: the series' MASE scale, the same for every step (additive noise);
-    * ``series_sqrt``: the MASE scale times the square root of the forecast relative to the
+    * ``series``: the series' own ``noise`` (its typical period-to-period change, see
+      :func:`~forecasting.demand.metrics.noise_scale`), the same for every step (additive
+      noise);
+    * ``series_sqrt``: that noise times the square root of the forecast relative to the
       series' recent level (each series' own noise, larger in its busy periods).
 
     The forecast is floored at 10% of the recent level first. The pipeline picks the
@@ -105,7 +107,7 @@ def interval_scale(yhat: np.ndarray, level: np.ndarray, mase: np.ndarray | None 
     """
     lvl = np.maximum(np.nan_to_num(level), 1e-6)[..., None]
     f = np.maximum(np.nan_to_num(yhat), 0.1 * lvl)
-    m = np.nan_to_num(mase, nan=1.0)[..., None] if mase is not None else None
+    m = np.nan_to_num(noise, nan=1.0)[..., None] if noise is not None else None
     if scaling == "series" and m is not None:
         return np.broadcast_to(m, yhat.shape).copy()
     if scaling == "series_sqrt" and m is not None:

@@ -69,21 +69,27 @@ def msis(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float,
 
 
 def mase_scale(y: np.ndarray, m: int) -> np.ndarray:
-    """In-sample MAE of the seasonal naive (lag ``m``), per row; of the naive (lag 1) for rows
-    with less than two seasons (fewer than ``m`` seasonal differences would make a noisy
-    scale: one difference for a year and a week of weekly data); 1 when that MAE is 0 (a
-    constant series)."""
-    def mae(lag):
-        if y.shape[1] <= lag:
-            return np.full(y.shape[0], np.nan), np.zeros(y.shape[0])
-        d = np.abs(y[:, lag:] - y[:, :-lag])
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(d, axis=1), np.sum(~np.isnan(d), axis=1)
-    m = max(m, 1)
-    s, count = mae(m)
-    s = np.where(count >= m, s, mae(1)[0])
+    """In-sample MAE of the seasonal naive (lag ``m``; lag 1 when too short), per row; 1 when
+    that MAE is 0 (a constant series)."""
+    s = _lag_mae(y, max(m, 1))
+    s = np.where(np.isnan(s), _lag_mae(y, 1), s)
     return np.where(np.isfinite(s) & (s > 0), s, 1.0)
+
+
+def noise_scale(y: np.ndarray) -> np.ndarray:
+    """Typical period-to-period change per row: the in-sample MAE of the naive forecast
+    (lag 1); 1 when it is 0 or unknown. Unlike the seasonal MASE scale it is computed the
+    same way for a series of any length, so it means the same at every backtest origin."""
+    s = _lag_mae(y, 1)
+    return np.where(np.isfinite(s) & (s > 0), s, 1.0)
+
+
+def _lag_mae(y: np.ndarray, lag: int) -> np.ndarray:
+    if y.shape[1] <= lag:
+        return np.full(y.shape[0], np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.abs(y[:, lag:] - y[:, :-lag]), axis=1)
 
 
 def all_metrics(y, f, scale, intervals: dict | None = None, prefix: str = "") -> dict:

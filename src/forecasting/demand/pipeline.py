@@ -29,7 +29,7 @@ from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest, backtest
 from forecasting.demand.intervals import (SCALINGS, ConformalIntervals, interval_scale,
                                           recent_level)
-from forecasting.demand.metrics import mase_scale
+from forecasting.demand.metrics import noise_scale
 from forecasting.demand.models import make
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel, forecast_frame
@@ -130,7 +130,7 @@ class DemandModel:
                 preds[name] = make(name, self.config.horizon).forecast(panel, h)
         yhat = self.choice.combine(preds, is_intermittent(panel.y))
         scale = interval_scale(yhat, recent_level(panel.y, panel.season_length),
-                               mase_scale(panel.y, panel.season_length),
+                               noise_scale(panel.y),
                                getattr(self.intervals, "scaling", "forecast"))
         return yhat, self.intervals.bounds(yhat, scale), scale
 
@@ -152,7 +152,7 @@ def to_table(panel: Panel, yhat: np.ndarray, bounds: dict) -> pd.DataFrame:
 def _lowo_bounds(bt: Backtest, f: np.ndarray, levels, scaling: str) -> dict:
     """Leave-one-window-out conformal bounds for the backtest forecasts ``f``."""
     W = bt.actual.shape[0]
-    s = interval_scale(f, bt.level, bt.scale, scaling)
+    s = interval_scale(f, bt.level, bt.noise, scaling)
     ints = {lv: (np.empty_like(f), np.empty_like(f)) for lv in levels}
     for w in range(W):
         others = [v for v in range(W) if v != w] or [w]
@@ -225,7 +225,7 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
     chosen_bt = choice.combine(bt.forecasts, bt.intermittent)
     scaling = choose_scaling(bt, chosen_bt, config.levels)
     intervals = ConformalIntervals(config.levels).fit(
-        bt.actual - chosen_bt, interval_scale(chosen_bt, bt.level, bt.scale, scaling))
+        bt.actual - chosen_bt, interval_scale(chosen_bt, bt.level, bt.noise, scaling))
     intervals.scaling = scaling
     log.info("interval error scaling: %s", scaling)
     fitted = {}
