@@ -95,6 +95,8 @@ def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = Non
                       tags={"data_fingerprint": fp, "source": source}) as run_id:
         tracking.log_params({**config.to_dict(), "n_series": panel.n, "n_periods": panel.T,
                              "chosen": "+".join(result.model.choice.members()),
+                             "interval_scaling": getattr(result.model.intervals, "scaling",
+                                                         "forecast"),
                              "data_fingerprint": fp})
         tracking.log_metrics(metrics)
         tracking.log_table(result.per_series, "per_series_metrics.csv")
