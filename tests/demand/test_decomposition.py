@@ -94,3 +94,31 @@ def test_growth_is_bounded():
     p = Panel(np.array(["a"]), y, np.array(["2023-12-01"], dtype="datetime64[ns]"), "MS")
     m = Decomposition(max_growth=1.5).fit(p)
     assert m.growth_ == 1.5
+
+
+def test_a_period_that_never_sold_does_not_zero_a_forecast():
+    """January never sold in the years the indices come from; a January sale in the last
+    months must not divide by a zero index (it once made the whole forecast 0)."""
+    t = np.arange(36)
+    y = np.vstack([np.where(t % 12 == 0, 0.0, 10.0 + i) for i in range(3)])
+    y[0, 33] = 5.0  # the last January
+    p = Panel(np.array(["a", "b", "c"]), y,
+              np.array(["2023-12-01"] * 3, dtype="datetime64[ns]"), "MS")
+    m = Decomposition().fit(p)
+    f = m.predict(3)
+    assert np.isfinite(m.level_).all() and m.level_[0] < 20
+    assert f[0, 0] < 0.1 * f[0, 1]           # January stays near 0
+    assert 8 < f[0, 1] < 13                  # February is about the usual 10
+
+
+def test_a_young_product_is_not_extrapolated_from_half_a_year_back():
+    """Growth is applied from the centre of what a series has: a product two months old
+    gets about the same forecast as an old one at the same recent level."""
+    t = np.arange(48)
+    old = 100 * 1.2 ** (t / 12)
+    young = np.full(48, np.nan)
+    young[-2:] = old[-2:]
+    p = Panel(np.array(["old", "young"]), np.vstack([old, young]),
+              np.array(["2023-12-01"] * 2, dtype="datetime64[ns]"), "MS")
+    f = Decomposition().forecast(p, 3)
+    assert f[1, 0] == pytest.approx(old[-1] * 1.2 ** (1 / 12), rel=0.02)

@@ -17,7 +17,7 @@ def test_mase_scale_and_noise_scale():
     assert metrics.noise_scale(y)[0] == pytest.approx(lag1)  # any length: the same lag
     assert metrics.noise_scale(y[:, :20])[0] == pytest.approx(np.mean(np.abs(np.diff(y[0, :20]))))
     assert metrics.mase_scale(np.full((1, 30), 5.0), 12)[0] == 1.0   # constant: 1
-    assert metrics.noise_scale(np.array([[np.nan, 3.0]]))[0] == 1.0  # unknown: 1
+    assert metrics.noise_scale(np.array([[np.nan, 3.0]]))[0] == 0.0  # unknown: 0
 
 
 def test_msis_rewards_narrow_intervals_that_hold_the_actuals():

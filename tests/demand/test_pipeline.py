@@ -153,3 +153,23 @@ def test_new_products_are_set_aside_with_a_warning(caplog):
     s = orders_to_series(pd.concat([old, new]), freq="W")
     assert set(s["unique_id"]) == {"old"}
     assert "set aside 1 product" in caplog.text and "new (2)" in caplog.text  # last week incomplete
+
+
+def test_short_yearly_history_forecasts():
+    df = pd.DataFrame({"unique_id": ["a"] * 5 + ["b"] * 5,
+                       "ds": list(pd.date_range("2019-01-01", periods=5, freq="YS")) * 2,
+                       "y": [10, 12, 13, 15, 16, 5, 5, 6, 6, 7.0]})
+    out = forecast(df, horizon=2, freq="YS", candidates=["mean", "ses"], progress=False).table
+    assert len(out) == 4 and (out["yhat_lo_95"] <= out["yhat"]).all()
+
+
+def test_models_registered_before_the_noise_scale_keep_their_calibration(panel_df):
+    """A registered model whose intervals predate the lag-1 noise scale ('series' then meant
+    the MASE scale) is given the scale it was calibrated with."""
+    from forecasting.demand.metrics import mase_scale, noise_scale
+
+    res = forecast(panel_df, horizon=4, freq="MS", candidates=CANDS, progress=False)
+    model, panel = res.model, res.panel
+    assert model._noise(panel).tolist() == noise_scale(panel.y).tolist()
+    del model.intervals.noise
+    assert model._noise(panel).tolist() == mase_scale(panel.y, 12).tolist()

@@ -41,7 +41,8 @@ def _score(fc, train, test, h, freq):
         return m[col].to_numpy().reshape(n, h)
 
     y, f = a(Y), a("yhat")
-    assert (a("yhat_lo_95") <= a("yhat_lo_80")).all() and (a("yhat_hi_80") <= a("yhat_hi_95")).all()
+    assert (a("yhat_lo_95") <= a("yhat_lo_80")).all()
+    assert (a("yhat_hi_80") <= a("yhat_hi_95")).all()
     assert (a("yhat_lo_95") >= 0).all() and (f >= 0).all()
     snaive = SeasonalNaive().forecast(prepare(train, freq), h)
     return {"smape": metrics.smape(y, f), "snaive": metrics.smape(y, snaive),

@@ -7,7 +7,7 @@ defaults to ``h``, so windows do not overlap): window ``w`` (0 = oldest) hides t
 the periods it is scored on, and the window of the final forecast is never used.
 Series with less than ``min_length`` observations before an origin are left out of that
 window (NaN); by default one season, or all the panel has before the oldest origin when that
-is shorter.
+is shorter (at least 2).
 """
 
 from __future__ import annotations

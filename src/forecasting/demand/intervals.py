@@ -8,8 +8,9 @@ horizon step. The
 interval at level ``L`` is ``yhat + scale * [q_lo, q_hi]`` with ``q_lo``/``q_hi`` the
 conformal ``(1-L)/2`` and ``(1+L)/2`` quantiles of those scaled errors (finite-sample
 corrected). Quantiles are made monotone in the step by isotonic regression (intervals never
-narrow further out), so a noisy step gives neither a too-narrow interval nor, as a running
-maximum would, too-wide ones for every later step.
+narrow further out): a step whose quantile is out of line with its neighbours is pulled
+towards them, up or down, instead of widening every later step as a running maximum would;
+the price is that such a step's own coverage is that of its neighbours.
 
 Guarantees: intervals **nest** (the 95% interval contains the 80% one: quantiles are
 monotone in the level), contain the point forecast, and are **never negative** (clipped at 0).
@@ -21,6 +22,8 @@ the quantile of the *sum* of lead-time demand, with the errors' correlation acro
 from __future__ import annotations
 
 import numpy as np
+
+from forecasting.errors import ForecastingError
 
 
 class ConformalIntervals:
@@ -39,7 +42,10 @@ class ConformalIntervals:
             r = (errors / scale).reshape(-1, h)
         r = r[np.isfinite(r).all(axis=1)]
         if len(r) == 0:
-            raise ValueError("no backtest errors to calibrate intervals on")
+            raise ForecastingError(
+                "no backtest errors to calibrate the intervals on: the history is too short "
+                "for a backtest window of this horizon; give more history or a shorter "
+                "--horizon")
         self.n_calib_ = len(r)
         self.q_ = {}
         for level in self.levels:
@@ -63,7 +69,8 @@ class ConformalIntervals:
         self.paths_ = r[np.sort(keep)]
         return self
 
-    def bounds(self, yhat: np.ndarray, scale: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def bounds(self, yhat: np.ndarray, scale: np.ndarray
+               ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """``{level: (lo, hi)}`` arrays shaped like ``yhat`` (series, h)."""
         h = yhat.shape[-1]
         if h > self.paths_.shape[1]:
@@ -79,8 +86,8 @@ class ConformalIntervals:
 
 def monotone(q: np.ndarray, increasing: bool) -> np.ndarray:
     """The closest (least-squares) sequence to the per-step quantiles ``q`` that never
-    narrows with the step: isotonic regression, so one noisy step neither narrows the steps
-    after it nor (unlike a running maximum) widens them all."""
+    narrows with the step: isotonic regression, so one noisy step does not (as a running
+    maximum would) widen every step after it; it is averaged with its neighbours instead."""
     from sklearn.isotonic import isotonic_regression
 
     return isotonic_regression(q, increasing=increasing)
@@ -102,12 +109,15 @@ def interval_scale(yhat: np.ndarray, level: np.ndarray, noise: np.ndarray | None
     * ``series_sqrt``: that noise times the square root of the forecast relative to the
       series' recent level (each series' own noise, larger in its busy periods).
 
-    The forecast is floored at 10% of the recent level first. The pipeline picks the
-    scaling with the best (lowest) leave-one-window-out scaled interval score.
+    The forecast is floored at 10% of the recent level first, the noise at 1% of it (a
+    series that never changes, or never sells, gets intervals of about its own size, not of
+    one unit). The pipeline picks the scaling with the best (lowest) leave-one-window-out
+    scaled interval score.
     """
     lvl = np.maximum(np.nan_to_num(level), 1e-6)[..., None]
     f = np.maximum(np.nan_to_num(yhat), 0.1 * lvl)
-    m = np.nan_to_num(noise, nan=1.0)[..., None] if noise is not None else None
+    m = (np.maximum(np.nan_to_num(noise, nan=0.0)[..., None], 0.01 * lvl)
+         if noise is not None else None)
     if scaling == "series" and m is not None:
         return np.broadcast_to(m, yhat.shape).copy()
     if scaling == "series_sqrt" and m is not None:

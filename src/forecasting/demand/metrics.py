@@ -78,10 +78,10 @@ def mase_scale(y: np.ndarray, m: int) -> np.ndarray:
 
 def noise_scale(y: np.ndarray) -> np.ndarray:
     """Typical period-to-period change per row: the in-sample MAE of the naive forecast
-    (lag 1); 1 when it is 0 or unknown. Unlike the seasonal MASE scale it is computed the
-    same way for a series of any length, so it means the same at every backtest origin."""
-    s = _lag_mae(y, 1)
-    return np.where(np.isfinite(s) & (s > 0), s, 1.0)
+    (lag 1); 0 when unknown (a single observation). Unlike the seasonal MASE scale it is
+    computed the same way for a series of any length, so it means the same at every
+    backtest origin."""
+    return np.nan_to_num(_lag_mae(y, 1), nan=0.0)
 
 
 def _lag_mae(y: np.ndarray, lag: int) -> np.ndarray:

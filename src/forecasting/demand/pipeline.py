@@ -29,7 +29,7 @@ from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest, backtest
 from forecasting.demand.intervals import (SCALINGS, ConformalIntervals, interval_scale,
                                           recent_level)
-from forecasting.demand.metrics import noise_scale
+from forecasting.demand.metrics import mase_scale, noise_scale
 from forecasting.demand.models import make
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel, forecast_frame
@@ -130,9 +130,15 @@ class DemandModel:
                 preds[name] = make(name, self.config.horizon).forecast(panel, h)
         yhat = self.choice.combine(preds, is_intermittent(panel.y))
         scale = interval_scale(yhat, recent_level(panel.y, panel.season_length),
-                               noise_scale(panel.y),
-                               getattr(self.intervals, "scaling", "forecast"))
+                               self._noise(panel), getattr(self.intervals, "scaling", "forecast"))
         return yhat, self.intervals.bounds(yhat, scale), scale
+
+    def _noise(self, panel: Panel) -> np.ndarray:
+        """The per-series noise the intervals were calibrated with: the lag-1 MAE; models
+        registered before it existed (no ``noise`` mark) were calibrated on the MASE scale."""
+        if getattr(self.intervals, "noise", None) == "lag1":
+            return noise_scale(panel.y)
+        return mase_scale(panel.y, panel.season_length)
 
     def predict(self, history: pd.DataFrame, h: int | None = None) -> pd.DataFrame:
         panel = prepare(history, self.freq)
@@ -214,7 +220,8 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
     names = _candidates(config, panel)
     factories = {n: _factory(n, config) for n in names}
     n_windows = config.n_windows
-    min_hist = min(panel.season_length, max(4, h))  # history before the oldest origin
+    # history wanted before the oldest origin (the backtest takes at least 2)
+    min_hist = max(2, min(panel.season_length, max(4, h)))
     while n_windows > 1 and h * n_windows + min_hist > panel.T:
         n_windows -= 1
     bt = backtest(panel, factories, h, n_windows=n_windows, progress=progress)
@@ -227,6 +234,7 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
     intervals = ConformalIntervals(config.levels).fit(
         bt.actual - chosen_bt, interval_scale(chosen_bt, bt.level, bt.noise, scaling))
     intervals.scaling = scaling
+    intervals.noise = "lag1"
     log.info("interval error scaling: %s", scaling)
     fitted = {}
     for name in choice.members():

@@ -16,8 +16,9 @@ fitted in three steps (all in numpy, a fraction of a second for thousands of ser
    (weekday and month for daily data; week of the year for weekly; month for monthly;
    quarter for quarterly), fitted jointly by iterative proportional fitting (the Poisson
    maximum-likelihood estimate of a product of factors) over the last ``years`` years;
-3. **level and growth**: each series' level is the mean of its seasonally adjusted demand
-   over the last year (centred half a year before the origin); the panel's growth is the
+3. **level and growth**: each series' level is its demand over the last year divided by the
+   seasonal indices of those periods (centred half a year before the origin, or half its
+   history for a younger product); the panel's growth is the
    ratio of the summed levels of the last year to the year before (over series with both),
    kept within ``max_growth`` either way, and extrapolated to each forecast date.
 
@@ -40,8 +41,6 @@ Example:
 """
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 
@@ -97,6 +96,9 @@ def centred_mean(y: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+MIN_INDEX = 1e-3  # a period that never sells keeps a tiny index, never 0 (no division by 0)
+
+
 class Decomposition(Forecaster):
     """Pooled multiplicative decomposition (see the module docstring)."""
 
@@ -130,21 +132,22 @@ class Decomposition(Forecaster):
                     seen = den > 0
                     mean = new[kv[j]].mean()  # indices average 1 over the fitted periods
                     factors[j] = np.where(seen, new / mean if mean > 0 else new, 1.0)
+        factors = [np.maximum(f, MIN_INDEX) for f in factors]
         season = np.ones(y.shape)
         for (k, _), f in zip(keys, factors):
             season *= f[k]
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN years: no level
-            z = y / season
-            last = z[:, -Y:]
-            level = np.nanmean(last, axis=1)
-            prev = np.nanmean(z[:, -2 * Y:-Y], axis=1) if T >= 2 * Y else np.full(panel.n, np.nan)
+        level = _level(y[:, -Y:], season[:, -Y:])
+        prev = (_level(y[:, -2 * Y:-Y], season[:, -2 * Y:-Y]) if T >= 2 * Y
+                else np.full(panel.n, np.nan))
         both = np.isfinite(level) & np.isfinite(prev)
         growth = 1.0
         if both.any() and prev[both].sum() > 0:
             growth = float(level[both].sum() / prev[both].sum())
         self.growth_ = float(np.clip(growth, 1 / self.max_growth, self.max_growth))
         self.level_ = np.nan_to_num(level)
+        # the level is the mean of the observed part of the last year: its centre is half of
+        # that before the end (a product younger than a year has it nearer the end)
+        self.centre_ = (np.minimum(np.sum(~np.isnan(y[:, -Y:]), axis=1), Y) - 1) / 2
         self.factors_ = factors
         self.year_ = Y
         self.panel_ = panel
@@ -157,5 +160,14 @@ class Decomposition(Forecaster):
             keys = calendar_keys(self.panel_, np.arange(1, h + 1))
             for (k, _), f in zip(keys, self.factors_):
                 season *= f[k]
-        years_ahead = ((Y - 1) / 2 + np.arange(1, h + 1)) / max(Y, 1)
-        return nonneg(self.level_[:, None] * self.growth_ ** years_ahead[None] * season)
+        years_ahead = (self.centre_[:, None] + np.arange(1, h + 1)[None]) / max(Y, 1)
+        return nonneg(self.level_[:, None] * self.growth_ ** years_ahead * season)
+
+
+def _level(y: np.ndarray, season: np.ndarray) -> np.ndarray:
+    """Seasonally adjusted level per row: observed demand over the seasonal indices of the
+    observed periods (the Poisson maximum-likelihood level); NaN for a row with nothing."""
+    obs = ~np.isnan(y)
+    den = np.sum(np.where(obs, season, 0.0), axis=1)
+    num = np.nansum(y, axis=1)
+    return np.where(obs.any(axis=1) & (den > 0), num / np.where(den > 0, den, 1.0), np.nan)
