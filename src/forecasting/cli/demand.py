@@ -137,8 +137,9 @@ def register(commands, train, promote) -> None:
     p = add_command(
         commands, "forecast", help="forecast any long series table (unique_id, ds, y)",
         description="Forecast every series of a long table H periods ahead. Candidates "
-                    "(seasonal naive, mean, SES, damped, ETS by AICc, Theta, global LightGBM, "
-                    "and Croston/SBA/TSB for intermittent series) are compared on rolling-"
+                    "(seasonal naive, mean, SES, damped, ETS by AICc, Theta, a decomposition "
+                    "with seasonal indices pooled over the series, global LightGBM, and "
+                    "Croston/SBA/TSB for intermittent series) are compared on rolling-"
                     "origin backtests of the history; the best ensemble is chosen there "
                     "(never on the forecast window). Intervals are conformal, calibrated on "
                     "the backtest errors. Writes unique_id, ds, yhat, yhat_lo_<L>, "
