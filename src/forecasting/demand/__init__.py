@@ -1,5 +1,6 @@
 """Demand forecasting: product series from orders, local and global models, rolling-origin
-backtests, conformal intervals and the per-series model choice.
+backtests, conformal intervals and the model choice (an ensemble per panel, intermittent series
+routed to their own method).
 
 Data flow (one table shape at every boundary: ``unique_id``, ``ds``, ``y``)::
 
@@ -7,5 +8,5 @@ Data flow (one table shape at every boundary: ``unique_id``, ``ds``, ``y``)::
     Panel --backtest--> errors per model --select--> ensemble --intervals--> forecast table
 
 Entry points: :func:`forecasting.demand.pipeline.forecast` (what ``forecasting forecast``
-runs) and :func:`forecasting.demand.pipeline.train` (``forecasting train demand``).
+runs) and :func:`forecasting.demand.training.train` (``forecasting train demand``).
 """
