@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import ForecastingError
-from forecasting.labels import churn_labels, latest_complete_cutoff, training_cutoffs
+from forecasting.labels import churn_labels, cutoff_plan, latest_complete_cutoff
 
 T = pd.Timestamp
 
@@ -36,12 +36,28 @@ def test_incomplete_label_window_is_refused():
         churn_labels(orders(), "2024-03-01", horizon_days=90)
 
 
-def test_latest_complete_cutoff_and_training_cutoffs():
+def test_latest_complete_cutoff_and_cutoff_plan():
     assert latest_complete_cutoff(orders(), 90) == T("2024-05-01") - pd.Timedelta(days=90)
-    cuts = training_cutoffs(orders(), horizon_days=30, n=4, step_days=30)
-    holdout = latest_complete_cutoff(orders(), 30)
-    assert cuts == sorted(cuts)
-    assert all(c + pd.Timedelta(days=30) <= holdout for c in cuts)  # label windows end before
+    holdout, valid, cuts = cutoff_plan(orders(), horizon_days=30, n_train=4, step_days=30)
+    assert holdout == latest_complete_cutoff(orders(), 30)
+    assert cuts == sorted(cuts) and valid == sorted(valid)
+    assert all(v + pd.Timedelta(days=30) <= holdout for v in valid)  # label windows end before
+
+
+@pytest.mark.parametrize("horizon,step,n_valid", [(90, 30, 1), (90, 30, 2), (60, 7, 3),
+                                                  (30, 45, 1)])
+def test_training_label_windows_never_overlap_validation_labels(horizon, step, n_valid):
+    """A training row's label window (c, c + H] ends on or before every validation cutoff,
+    and every validation window ends on or before the holdout cutoff."""
+    o = pd.DataFrame({"customer_id": ["a", "a"], "status": ["completed"] * 2,
+                      "order_date": [T("2022-01-01"), T("2024-12-31")]})
+    holdout, valid, train = cutoff_plan(o, horizon, n_train=6, n_validation=n_valid,
+                                        step_days=step)
+    H = pd.Timedelta(days=horizon)
+    assert len(valid) == n_valid and len(train) == 6
+    assert max(train) + H <= min(valid)  # at least one horizon between them
+    assert max(valid) + H <= holdout
+    assert max(train) + H == min(valid)  # and no more: the latest usable training cutoff
 
 
 def test_online_retail_holdout_cutoff_is_2011_09_10():

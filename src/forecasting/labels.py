@@ -63,15 +63,33 @@ def latest_complete_cutoff(orders: pd.DataFrame, horizon_days: int) -> pd.Timest
     return last.normalize() - pd.Timedelta(days=horizon_days)
 
 
-def training_cutoffs(orders: pd.DataFrame, horizon_days: int, n: int = 6,
-                     step_days: int = 30, holdout=None) -> list[pd.Timestamp]:
-    """Up to ``n`` cutoff days, ``step_days`` apart, whose label windows end on or before the
-    holdout cutoff (default: the latest complete one), oldest first; cutoffs earlier than
-    ``step_days`` after the first order are dropped (no history to learn from)."""
+def cutoff_plan(orders: pd.DataFrame, horizon_days: int, n_train: int = 6,
+                n_validation: int = 1, step_days: int = 30, holdout=None
+                ) -> tuple[pd.Timestamp, list[pd.Timestamp], list[pd.Timestamp]]:
+    """Holdout, validation and training cutoff days (each list oldest first).
+
+    * holdout: the latest complete cutoff (default), labels ``(h, h + H]``;
+    * validation: the ``n_validation`` latest cutoffs ``step_days`` apart whose label
+      windows end on or before the holdout cutoff;
+    * training: up to ``n_train`` cutoffs ``step_days`` apart, the latest one a whole
+      horizon before the earliest validation cutoff, so no training label window overlaps
+      a validation label window (a label is only known once its window has passed).
+
+    >>> o = pd.DataFrame({"customer_id": ["a", "a"], "status": ["completed"] * 2,
+    ...     "order_date": pd.to_datetime(["2023-01-01", "2024-12-31"])})
+    >>> h, v, t = cutoff_plan(o, 90, n_train=2, step_days=30)
+    >>> f"{h:%Y-%m-%d}", [f"{c:%Y-%m-%d}" for c in v], [f"{c:%Y-%m-%d}" for c in t]
+    ('2024-10-02', ['2024-07-04'], ['2024-03-06', '2024-04-05'])
+    """
     holdout = (latest_complete_cutoff(orders, horizon_days) if holdout is None
                else as_of_instant(holdout).normalize())
     first = _completed(orders)[ORDER_DATE].min().normalize()
-    last_train = holdout - pd.Timedelta(days=horizon_days)
-    out = [last_train - pd.Timedelta(days=step_days * k) for k in range(n)]
-    out = [c for c in out if c >= first + pd.Timedelta(days=step_days)]
-    return sorted(out)
+    earliest = first + pd.Timedelta(days=step_days)  # some history to learn from
+    last_valid = holdout - pd.Timedelta(days=horizon_days)
+    valid = [last_valid - pd.Timedelta(days=step_days * k) for k in range(n_validation)]
+    valid = sorted(c for c in valid if c >= earliest)
+    if not valid:
+        return holdout, [], []
+    last_train = valid[0] - pd.Timedelta(days=horizon_days)
+    train = [last_train - pd.Timedelta(days=step_days * k) for k in range(n_train)]
+    return holdout, valid, sorted(c for c in train if c >= earliest)

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +21,9 @@ EXPERIMENT = "churn"
 MODEL_NAME = "churn"  # time-based models (the champion behind `forecasting score`)
 TABLE_MODEL_NAME = "churn_table"  # --table models: other features, so another registered model
 DEFAULT_BANDS = (0.3, 0.6)
-
-
-@dataclass(frozen=True)
-class LightGBMParams:
-    """Hyperparameters of :class:`forecasting.churn.estimators.LightGBMChurn`.
-
-    Shallow, strongly regularised trees with a small learning rate; the number of trees is
-    found by early stopping on a validation fold (``max_trees`` is only the ceiling).
-    """
-
-    learning_rate: float = 0.01
-    num_leaves: int = 3
-    min_child_samples: int = 100
-    reg_lambda: float = 10.0
-    subsample: float = 0.7
-    colsample_bytree: float = 0.5
-    max_trees: int = 5000
-    early_stopping_rounds: int = 200
+# the competing churn models, smallest first (see forecasting.churn.candidates)
+CANDIDATES = ("recency", "logreg", "logreg_splines", "lgbm_default", "lgbm_tuned", "blend")
+DEFAULT_TRIALS = 40  # settings tried by the LightGBM search
 
 
 @dataclass(frozen=True)
@@ -47,83 +32,82 @@ class ChurnConfig:
 
     * ``horizon_days`` -- churn = no completed order in ``(cutoff, cutoff + horizon_days]``
     * ``lookback_days`` -- a customer is active at a cutoff with an order in the lookback
-    * ``n_cutoffs`` / ``cutoff_step_days`` -- training cutoffs, every ``step`` days before
-      the holdout cutoff; the latest one is the validation fold (early stopping, calibration)
-    * ``model`` -- ``blend`` (LightGBM + spline logistic averaged with ``blend_weight`` on
-      LightGBM), ``lightgbm`` or ``logistic``
-    * ``blend_weight`` -- a number, or ``auto`` (the best validation ROC AUC of 0, .25, .5,
-      .75, 1). Default (None): ``auto`` in time mode, where the validation fold is a whole
-      later cutoff; 0.5 in ``--table`` mode, where a random 20 % split is too noisy to choose
-      (measured on Telco: the choice swung between 0 and 1 across CV folds)
-    * ``refit`` -- refit the trees on training + validation rows after early stopping.
-      Default (None): yes in ``--table`` mode (more rows), no in time mode (the calibration
-      learnt on the later validation cutoff then matches the model it calibrates)
+    * ``n_cutoffs`` / ``cutoff_step_days`` -- training cutoffs, every ``step`` days, the
+      latest at least one horizon before the validation cutoff (no label window of a
+      training row overlaps the validation labels)
+    * ``n_validation_cutoffs`` -- the latest cutoffs whose label windows end on or before the
+      holdout cutoff: where candidates are compared and calibrated
+    * ``candidates`` -- which of :data:`forecasting.churn.candidates.CANDIDATES` compete
+    * ``trials`` -- settings tried by the LightGBM search (``lgbm_tuned``)
+    * ``calibration`` -- ``auto`` (lowest cross-fitted validation log loss of none, sigmoid,
+      isotonic) or one of them
+    * ``validation_fraction`` -- ``--table`` mode: the stratified validation split inside
+      each fit (the time mode validates on later cutoffs instead)
     * ``bands`` -- churn-probability thresholds between the low/medium/high risk bands
+
+    No model setting lives here: the candidates and their settings are chosen on the
+    validation rows of the data at hand.
     """
 
     horizon_days: int = 90
     lookback_days: int = 365
     n_cutoffs: int = 6
     cutoff_step_days: int = 30
-    model: str = "blend"
-    blend_weight: float | str | None = None  # None: "auto" in time mode, 0.5 with --table
-    refit: bool | None = None  # refit on train + validation; None: only with --table
+    n_validation_cutoffs: int = 1
+    candidates: tuple[str, ...] = CANDIDATES
+    trials: int = DEFAULT_TRIALS
     calibration: str = "auto"  # auto | none | sigmoid | isotonic
     validation_fraction: float = 0.2  # table mode: stratified split inside each fit
     cv_folds: int = 5
     seed: int = 0
     bands: tuple[float, float] = DEFAULT_BANDS
-    lightgbm: LightGBMParams = field(default_factory=LightGBMParams)
 
     def __post_init__(self) -> None:
-        if isinstance(self.lightgbm, dict):  # ChurnConfig(lightgbm={"max_trees": 400})
-            object.__setattr__(self, "lightgbm", LightGBMParams(**self.lightgbm))
         object.__setattr__(self, "bands", tuple(float(b) for b in self.bands))
+        object.__setattr__(self, "candidates", tuple(self.candidates))
         if self.horizon_days < 1:
             raise ForecastingError(f"horizon_days must be at least 1 day, got {self.horizon_days}")
-        if self.n_cutoffs < 2:
+        if self.n_cutoffs < 1:
+            raise ForecastingError(f"n_cutoffs must be at least 1, got {self.n_cutoffs}")
+        if self.n_validation_cutoffs < 1:
             raise ForecastingError(
-                f"n_cutoffs must be at least 2 (one to train, one to validate), got {self.n_cutoffs}")
-        if self.model not in ("blend", "lightgbm", "logistic"):
+                f"n_validation_cutoffs must be at least 1, got {self.n_validation_cutoffs}")
+        unknown = sorted(set(self.candidates) - set(CANDIDATES))
+        if unknown or not self.candidates:
             raise ForecastingError(
-                f"model must be blend, lightgbm or logistic, got {self.model!r}")
+                f"candidates must be some of {', '.join(CANDIDATES)}; got "
+                f"{', '.join(self.candidates) or 'none'}")
+        if self.trials < 1:
+            raise ForecastingError(f"--trials must be at least 1, got {self.trials}")
         if self.calibration not in ("auto", "none", "sigmoid", "isotonic"):
             raise ForecastingError(
                 f"calibration must be auto, none, sigmoid or isotonic, got {self.calibration!r}")
-        w = self.blend_weight
-        if not (w is None or w == "auto" or (isinstance(w, (int, float)) and 0 <= w <= 1)):
-            raise ForecastingError(f"blend_weight must be between 0 and 1 or 'auto', got {w!r}")
+        if not 0.05 <= self.validation_fraction <= 0.5:
+            raise ForecastingError(
+                f"validation_fraction must be between 0.05 and 0.5, got "
+                f"{self.validation_fraction}")
         if self.cv_folds < 2:
             raise ForecastingError(f"--cv needs at least 2 folds, got {self.cv_folds}")
         check_bands(self.bands)
 
-    def for_mode(self, mode: str) -> dict[str, Any]:
-        """Estimator settings with the mode defaults filled in (mode: time or table)."""
-        weight = self.blend_weight
-        if weight is None:
-            weight = "auto" if mode == "time" else 0.5
-        refit = self.refit if self.refit is not None else mode == "table"
-        return {"blend_weight": weight, "refit": refit}
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["bands"] = list(self.bands)
+        d["candidates"] = list(self.candidates)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ChurnConfig:
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in known}
-        if "lightgbm" in kw and isinstance(kw["lightgbm"], dict):
-            kw["lightgbm"] = LightGBMParams(**kw["lightgbm"])
         if "bands" in kw:
             kw["bands"] = tuple(float(b) for b in kw["bands"])
         return cls(**kw)
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> ChurnConfig:
-    """A config from a TOML file (keys = :class:`ChurnConfig` fields, a ``[lightgbm]``
-    table for the tree settings), then ``overrides`` that are not None.
+    """A config from a TOML file (keys = :class:`ChurnConfig` fields), then ``overrides``
+    that are not None.
 
     Unknown keys are an error naming them (a typo must not be silently ignored).
     """
@@ -140,12 +124,11 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ChurnConfig
         data = data.get("churn", data)
         known = {f.name for f in fields(ChurnConfig)}
         unknown = sorted(set(data) - known)
-        tree_known = {f.name for f in fields(LightGBMParams)}
-        unknown += [f"lightgbm.{k}" for k in sorted(set(data.get("lightgbm", {})) - tree_known)]
         if unknown:
+            hint = (" (tree settings are searched on validation data now: see --trials)"
+                    if "lightgbm" in unknown else "")
             raise ForecastingError(
-                f"{path}: unknown setting(s) {unknown}; known: {sorted(known)} and "
-                f"lightgbm.{{{', '.join(sorted(tree_known))}}}")
+                f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}{hint}")
     data |= {k: v for k, v in overrides.items() if v is not None}
     try:
         return ChurnConfig.from_dict(data)

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from tqdm.auto import tqdm
 
 from forecasting.churn.config import ChurnConfig
-from forecasting.churn.estimators import DefaultLightGBM, LogisticChurn, make_estimator
-from forecasting.churn.metrics import churn_metrics, mean_over_folds, prefixed
+from forecasting.churn.estimators import DefaultLightGBM, LogisticChurn
+from forecasting.churn.metrics import (
+    churn_metrics, interval_metrics, mean_over_folds, prefixed,
+)
+from forecasting.churn.model import ChurnModel
+from forecasting.churn.pipeline import Rows, TrainResult, evaluate_candidates, selection_params
 from forecasting.errors import DataError, ForecastingError, Problem
 from forecasting.schema import CUSTOMER_ID
 
@@ -153,79 +158,116 @@ def load_table(path: str | Path, label: str, id_col: str | None = None) -> Label
 
 
 def baselines() -> dict[str, object]:
-    """Baselines reported beside the candidate, under these metric prefixes."""
+    """Baselines reported beside the model, under these metric prefixes."""
     return {"baseline_logreg": LogisticChurn(), "baseline_lgbm_default": DefaultLightGBM()}
 
 
 @dataclass
 class CVResult:
-    metrics: dict[str, float]  # cv_roc_auc, cv_brier, ..., baseline_logreg_cv_roc_auc, ...
+    metrics: dict[str, float]  # cv_roc_auc, cv_roc_auc_std, ..., baseline_logreg_cv_roc_auc, ...
     per_fold: dict[str, list[dict[str, float]]]
     oof: dict[str, np.ndarray]  # out-of-fold probabilities per model
+    choices: list[str] = field(default_factory=list)  # the candidate chosen in each fold
+    candidates: pd.DataFrame | None = None  # every candidate: validation and CV figures
+
+
+def _inner_split(X: pd.DataFrame, y: np.ndarray, config: ChurnConfig):
+    """A stratified validation split of the training rows (one inner split per fit)."""
+    tr, va = train_test_split(np.arange(len(y)), test_size=config.validation_fraction,
+                              stratify=y, random_state=config.seed)
+    return (Rows(X.iloc[tr], y[tr], np.zeros(len(tr))), Rows(X.iloc[va], y[va], np.zeros(len(va))),
+            Rows(X, y, np.zeros(len(y))))
 
 
 def cross_validate(table: LabelledTable, config: ChurnConfig,
                    with_baselines: bool = True, progress: bool = False) -> CVResult:
-    """Stratified K-fold CV of the configured candidate (and the baselines).
+    """Stratified K-fold CV of the whole procedure: in each outer fold the candidates are
+    fitted on an inner training split, chosen on the inner validation split, refitted on the
+    outer training part and scored on the outer test fold (which nothing else sees).
 
-    Every choice (trees, calibration, blend weight) is made inside the training part of
-    each fold; test folds are only scored.
+    Reports the model (whatever each fold chose), every candidate and the baselines.
     """
-    from tqdm.auto import tqdm
-
     k = config.cv_folds
     smallest = int(np.bincount(table.y).min())
     if smallest < k:
         raise ForecastingError(
             f"{table.name}: --cv {k} needs at least {k} rows of each class; the smaller "
             f"class has {smallest}")
-    models = {"model": lambda: make_estimator(
-        config.model, asdict(config.lightgbm), config.calibration,
-        config.validation_fraction, config.seed,
-                               **config.for_mode("table"))}
-    if with_baselines:
-        for prefix, est in baselines().items():
-            models[prefix] = (lambda e=est: type(e)(**e.get_params()))
-    per_fold: dict[str, list] = {m: [] for m in models}
-    oof = {m: np.zeros(len(table.y)) for m in models}
-    folds = StratifiedKFold(k, shuffle=True, random_state=config.seed).split(table.X, table.y)
+    y = table.y
+    per_fold: dict[str, list] = {"model": []}
+    oof: dict[str, np.ndarray] = {"model": np.zeros(len(y))}
+    valid_scores: dict[str, list[tuple[float, float]]] = {}
+    choices = []
+    folds = StratifiedKFold(k, shuffle=True, random_state=config.seed).split(table.X, y)
     for train, test in tqdm(list(folds), desc="cv folds", disable=not progress):
         Xtr, Xte = table.X.iloc[train], table.X.iloc[test]
-        for name, factory in models.items():
-            p = factory().fit(Xtr, table.y[train]).predict_proba(Xte)[:, 1]
-            oof[name][test] = p
-            per_fold[name].append(churn_metrics(table.y[test], p))
-    metrics = prefixed(mean_over_folds(per_fold["model"]), "cv")
-    for name in models:
+        inner_train, inner_valid, outer = _inner_split(Xtr, y[train], config)
+        fit = evaluate_candidates(inner_train, inner_valid, outer, Xte, config)
+        choices.append(fit.selection.chosen)
+        probas = {"model": fit.proba[fit.selection.chosen]}
+        probas |= {f"candidate_{n}": p for n, p in fit.proba.items()}
+        for n, c in fit.selection.candidates.items():
+            valid_scores.setdefault(n, []).append((c.valid_log_loss, c.valid_roc_auc))
+        if with_baselines:
+            for prefix, est in baselines().items():
+                probas[prefix] = est.clone().fit(Xtr, y[train]).predict_proba(Xte)[:, 1]
+        for name, p in probas.items():
+            oof.setdefault(name, np.zeros(len(y)))[test] = p
+            per_fold.setdefault(name, []).append(churn_metrics(y[test], p))
+    metrics = fold_summary(per_fold["model"], "cv")
+    metrics |= interval_metrics(y, oof["model"], "cv")
+    for name in per_fold:
         if name != "model":
             metrics |= prefixed(mean_over_folds(per_fold[name]), f"{name}_cv")
-    return CVResult(metrics=metrics, per_fold=per_fold, oof=oof)
+    for n, scores in valid_scores.items():
+        metrics[f"candidate_{n}_valid_log_loss"] = float(np.mean([s[0] for s in scores]))
+        metrics[f"candidate_{n}_valid_roc_auc"] = float(np.mean([s[1] for s in scores]))
+    table_ = pd.DataFrame([{
+        "candidate": n, "valid_log_loss": metrics[f"candidate_{n}_valid_log_loss"],
+        "valid_roc_auc": metrics[f"candidate_{n}_valid_roc_auc"],
+        "chosen_in_folds": choices.count(n),
+        **{f"cv_{m}": metrics.get(f"candidate_{n}_cv_{m}")
+           for m in ("roc_auc", "pr_auc", "brier", "log_loss")}} for n in valid_scores])
+    return CVResult(metrics=metrics, per_fold=per_fold, oof=oof, choices=choices,
+                    candidates=table_)
+
+
+def fold_summary(per_fold: list[dict[str, float]], prefix: str) -> dict[str, float]:
+    """Mean of each metric over the folds and its spread: ``<prefix>_<m>``, ``_<m>_std``."""
+    out = prefixed(mean_over_folds(per_fold), prefix)
+    for m in per_fold[0]:
+        out[f"{prefix}_{m}_std"] = float(np.nanstd([f[m] for f in per_fold], ddof=1))
+    return out
 
 
 def train_table(table: LabelledTable, config: ChurnConfig, progress: bool = False):
-    """CV metrics (candidate and baselines), then the candidate refitted on every row.
+    """CV metrics (the procedure, every candidate, the baselines), then the same choice on
+    every row: candidates fitted on an inner split, chosen on its validation part, the chosen
+    one refitted on every row.
 
     Returns a :class:`forecasting.churn.pipeline.TrainResult` whose "holdout" arrays are the
-    out-of-fold CV probabilities (for the plots).
+    out-of-fold CV probabilities (the plots and the gate use them).
     """
-    from forecasting.churn.model import ChurnModel
-    from forecasting.churn.pipeline import TrainResult, _fitted_params
-
     cv = cross_validate(table, config, progress=progress)
-    estimator = make_estimator(config.model, asdict(config.lightgbm), config.calibration,
-                               config.validation_fraction, config.seed,
-                               **config.for_mode("table"))
-    estimator.fit(table.X, table.y)
+    inner_train, inner_valid, everything = _inner_split(table.X, table.y, config)
+    fit = evaluate_candidates(inner_train, inner_valid, everything, None, config,
+                              progress=progress)
     fingerprint = table.fingerprint()
     params = {
         "mode": "table", "config": config.to_dict(), "table": table.name,
         "rows": len(table.y), "base_rate": round(float(table.y.mean()), 4),
         "n_features": table.X.shape[1], "holdout_fingerprint": fingerprint,
-        "notes": "; ".join(table.notes) or "-", **_fitted_params(estimator),
+        "notes": "; ".join(table.notes) or "-", "fold_choices": ",".join(cv.choices),
+        **selection_params(fit.selection, fit.final),
     }
-    info = {"holdout_fingerprint": fingerprint, "rows": len(table.y), "metrics": cv.metrics}
-    model = ChurnModel(estimator, list(table.X.columns), config.to_dict(), kind="table",
+    info = {"holdout_fingerprint": fingerprint, "rows": len(table.y), "metrics": cv.metrics,
+            "chosen_candidate": fit.selection.chosen, "choice_reason": fit.selection.reason}
+    model = ChurnModel(fit.final, list(table.X.columns), config.to_dict(), kind="table",
                        info=info, id_column=table.id_column or CUSTOMER_ID)
+    candidates = cv.candidates.merge(
+        fit.selection.table()[["candidate", "size", "calibration", "chosen"]]
+        .rename(columns={"chosen": "chosen_on_all_rows"}), on="candidate", how="left")
     return TrainResult(model=model, metrics=cv.metrics, params=params, y_holdout=table.y,
                        proba_holdout=cv.oof, fingerprint=fingerprint, mode="table",
-                       notes=list(table.notes))
+                       notes=list(table.notes), ids_holdout=table.ids.to_numpy(),
+                       candidates=candidates)

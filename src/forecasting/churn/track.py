@@ -1,7 +1,9 @@
 """Logging a churn training result to MLflow, through :mod:`forecasting.tracking` only.
 
 One run in experiment ``churn``: params (config, cutoffs, horizon, data window, row counts,
-base rate), metrics (PRODUCT.md names; baselines with their prefix), plots, the feature list
+base rate, the chosen candidate and why), metrics (PRODUCT.md names; candidates and baselines
+with their prefix), every candidate's figures (``candidates.csv``), the model's holdout
+predictions (``holdout_predictions.parquet``, for the paired gate), plots, the feature list
 and config (also inside the model), and the model itself as a pyfunc whose ``predict``
 returns probabilities and reasons. The registered version gets ``challenger`` when the run
 succeeds.
@@ -20,6 +22,15 @@ from forecasting.churn.config import EXPERIMENT
 log = logging.getLogger(__name__)
 
 FINGERPRINT_TAG = "holdout_fingerprint"
+PREDICTIONS_ARTIFACT = "holdout_predictions.parquet"  # the gate pairs champion and challenger
+
+
+def predictions_table(result) -> pd.DataFrame:
+    """Row id, label and the model's probability on the holdout (or out-of-fold) rows."""
+    ids = (result.ids_holdout if result.ids_holdout is not None
+           else [str(i) for i in range(len(result.y_holdout))])
+    return pd.DataFrame({"row_id": pd.Series(ids, dtype=str), "churned": result.y_holdout,
+                         "churn_probability": result.proba_holdout["model"]})
 
 
 @dataclass
@@ -48,6 +59,9 @@ def log_training(result, model_name: str, input_example: pd.DataFrame,
         if importance is not None:
             tracking.log_table(importance.rename("gain").rename_axis("feature").reset_index(),
                                "feature_importance.csv")
+        if result.candidates is not None:
+            tracking.log_table(result.candidates, "candidates.csv")
+        tracking.log_table(predictions_table(result), PREDICTIONS_ARTIFACT)
         prefix = "holdout" if result.mode == "time" else "cv_out_of_fold"
         for path, fig in all_figures(result.y_holdout, result.proba_holdout, importance,
                                      prefix).items():

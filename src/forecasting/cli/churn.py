@@ -15,17 +15,30 @@ def register(commands, train, promote) -> None:
         train, "churn", help="train the churn model (time-based from a data set, or --table)",
         description=(
             "Two modes.\n\n"
+            "Candidates: recency alone (time mode), logistic regression plain and with "
+            "splines, LightGBM with library defaults, LightGBM tuned by a seeded search "
+            "(--trials settings, early stopping), and a blend of the best tree and logistic "
+            "ones. Each is fitted on training rows, calibrated, and judged on validation rows "
+            "only; the lowest validation log loss wins, and among the candidates within one "
+            "standard error of it the smallest is the model.\n\n"
             "DATA_DIR (time-based): features as of several monthly cutoffs, each labelled by "
-            "its own window (cutoff, cutoff + horizon]; the latest training cutoff is the "
-            "validation fold (early stopping, calibration); the holdout is the latest cutoff "
-            "whose label window is complete (last order day - horizon). Never a random split. "
-            "Metrics holdout_roc_auc, holdout_pr_auc, holdout_brier, holdout_log_loss, "
-            "holdout_lift_top_decile, with the baselines (recency alone, logistic regression, "
-            "LightGBM defaults) prefixed baseline_<name>_. Registered as model 'churn'.\n\n"
+            "its own window (cutoff, cutoff + horizon]. The holdout is the latest cutoff whose "
+            "label window is complete (last order day - horizon); the validation cutoff is one "
+            "horizon before it, the training cutoffs at least one horizon before that (no "
+            "training label overlaps the validation labels). The chosen candidate is refitted "
+            "on training + validation rows. Never a random split. Metrics holdout_roc_auc, "
+            "holdout_pr_auc, holdout_brier (with _lo95/_hi95 bootstrap intervals), "
+            "holdout_log_loss, holdout_lift_top_decile, holdout_recent90_roc_auc and "
+            "holdout_recent90_lift_top_decile (customers who bought in the last 90 days), "
+            "every candidate's candidate_<name>_valid_log_loss and candidate_<name>_holdout_*, "
+            "and the baselines (recency alone, logistic regression, LightGBM defaults) "
+            "prefixed baseline_<name>_. Registered as model 'churn'.\n\n"
             "--table FILE --label COL: a labelled snapshot (CRM export, one row per customer); "
             "numeric and text columns become features, labels may be 1/0, yes/no, true/false. "
-            "Stratified K-fold CV (cv_roc_auc, cv_brier, ...), then a final fit on all rows. "
-            "Registered as model 'churn_table' (its features differ from the data-set "
+            "Stratified K-fold CV of the whole procedure (inside each outer fold the "
+            "candidates are compared on an inner validation split): cv_roc_auc, cv_brier, "
+            "... with _std over folds and bootstrap _lo95/_hi95; then the same choice on all "
+            "rows. Registered as model 'churn_table' (its features differ from the data-set "
             "model).\n\nEvery run is tracked in MLflow (experiment 'churn'); the new version "
             "gets the alias 'challenger'. Then run 'forecasting promote churn'."))
     p.add_argument("data_dir", nargs="?", metavar="DATA_DIR",
@@ -42,14 +55,18 @@ def register(commands, train, promote) -> None:
     p.add_argument("--lookback-days", type=int,
                    help="active customers have an order in this many days before a cutoff "
                         "(default 365)")
-    p.add_argument("--n-cutoffs", type=int,
-                   help="training cutoffs, the latest is the validation fold (default 6)")
+    p.add_argument("--n-cutoffs", type=int, help="training cutoffs (default 6)")
+    p.add_argument("--n-validation-cutoffs", type=int,
+                   help="validation cutoffs, the latest whose label windows end before the "
+                        "holdout (default 1)")
     p.add_argument("--cutoff-step-days", type=int, help="days between cutoffs (default 30)")
-    p.add_argument("--model", choices=["blend", "lightgbm", "logistic"],
-                   help="candidate: LightGBM + spline logistic average (default), LightGBM, "
-                        "or spline logistic")
+    p.add_argument("--candidates", metavar="NAMES",
+                   help="comma-separated subset of recency, logreg, logreg_splines, "
+                        "lgbm_default, lgbm_tuned, blend (default: all)")
+    p.add_argument("--trials", type=int, metavar="N",
+                   help="settings tried by the LightGBM search (default 40; fewer is faster)")
     p.add_argument("--calibration", choices=["auto", "none", "sigmoid", "isotonic"],
-                   help="auto (default) = the lowest Brier on the validation fold")
+                   help="auto (default) = the lowest cross-fitted log loss on validation rows")
     p.add_argument("--bands",
                    help="risk-band thresholds stored with the model (default 0.3,0.6)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -95,7 +112,10 @@ def _config(args):
 
     return load_config(
         args.config, horizon_days=args.horizon_days, lookback_days=args.lookback_days,
-        n_cutoffs=args.n_cutoffs, cutoff_step_days=args.cutoff_step_days, model=args.model,
+        n_cutoffs=args.n_cutoffs, cutoff_step_days=args.cutoff_step_days,
+        n_validation_cutoffs=args.n_validation_cutoffs, trials=args.trials,
+        candidates=(tuple(c.strip() for c in args.candidates.split(",") if c.strip())
+                    if args.candidates else None),
         calibration=args.calibration, cv_folds=args.cv, seed=args.seed,
         bands=parse_bands(args.bands) if args.bands else None)
 
@@ -110,11 +130,34 @@ def _metrics_table(metrics: dict[str, float], scope: str) -> str:
         if not sep:
             continue
         name = head.rstrip("_") or "model"
-        rows.setdefault(name, {})[metric] = value
+        if not name.startswith("candidate_"):  # candidates: see _candidates_text
+            rows.setdefault(name, {})[metric] = value
     table = pd.DataFrame(rows).T
     cols = [c for c in ("roc_auc", "pr_auc", "brier", "log_loss", "lift_top_decile",
                         "base_rate") if c in table]
     return table[cols].to_string(float_format=lambda v: f"{v:.4f}")
+
+
+def _candidates_text(result) -> str:
+    """Every candidate's validation and holdout / CV figures, the choice and why."""
+    t = result.candidates.set_index("candidate")
+    m = result.metrics
+    scope = "holdout" if result.mode == "time" else "cv"
+    lines = [t.to_string(float_format=lambda v: f"{v:.4f}"),
+             f"chosen: {result.params.get('chosen_candidate')} -- "
+             f"{result.params.get('choice_reason')}"]
+    if f"{scope}_roc_auc_lo95" in m:
+        lines.append(
+            f"{scope} ROC AUC {m[f'{scope}_roc_auc']:.4f} (95% bootstrap "
+            f"{m[f'{scope}_roc_auc_lo95']:.4f}-{m[f'{scope}_roc_auc_hi95']:.4f}), Brier "
+            f"{m[f'{scope}_brier']:.4f} ({m[f'{scope}_brier_lo95']:.4f}-"
+            f"{m[f'{scope}_brier_hi95']:.4f})")
+    if "holdout_recent90_roc_auc" in m:
+        lines.append(f"customers who bought in the last 90 days "
+                     f"({m['holdout_recent90_rows']:,.0f}): ROC AUC "
+                     f"{m['holdout_recent90_roc_auc']:.4f}, top-decile lift "
+                     f"{m['holdout_recent90_lift_top_decile']:.2f}")
+    return "\n".join(lines)
 
 
 def _train(args) -> int:
@@ -144,7 +187,12 @@ def _train(args) -> int:
     else:
         raise ForecastingError("give a data set folder DATA_DIR, or --table FILE --label COL")
     print(_metrics_table(result.metrics, scope))
-    report = {"metrics": result.metrics, "params": result.params, "model_name": name}
+    print(_candidates_text(result))
+    report = {"metrics": result.metrics, "params": result.params, "model_name": name,
+              "chosen_candidate": result.params.get("chosen_candidate"),
+              "choice_reason": result.params.get("choice_reason"),
+              "candidates": result.candidates.to_dict("records")
+              if result.candidates is not None else []}
     if not args.no_track:
         from forecasting.churn.track import log_training
 

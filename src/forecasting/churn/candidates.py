@@ -1,0 +1,204 @@
+"""Candidates fitted on training rows and compared on validation rows only; the choice.
+
+The candidates (names used in metrics and reports):
+
+* ``recency`` -- days since last order alone (time mode only: a table may not have it)
+* ``logreg`` / ``logreg_splines`` -- logistic regression, plain and with spline terms
+* ``lgbm_default`` -- LightGBM with the library's defaults
+* ``lgbm_tuned`` -- LightGBM tuned by :func:`forecasting.churn.search.tune_lightgbm`
+* ``blend`` -- the equal average of the best tree and the best logistic candidate
+
+Each is calibrated (none, sigmoid or isotonic: the lowest cross-fitted log loss on the
+validation rows), and scored on the validation rows by the cross-fitted calibrated
+probabilities: the validation score of a calibrated model is never measured on the rows its
+calibration was fitted on.
+
+The choice: the lowest validation log loss (then the highest ROC AUC); among the candidates
+within one standard error of it (the per-row log loss difference to the best, paired on the
+same rows), the smallest (fewest parameters) is the model -- the one-standard-error rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from forecasting.churn.config import CANDIDATES, DEFAULT_TRIALS
+from forecasting.churn.calibration import METHODS, Calibrator, calibrate_cross_fitted
+from forecasting.churn.estimators import (
+    RECENCY_FEATURE, AverageChurn, CalibratedChurn, DefaultLightGBM, LogisticChurn,
+    RecencyBaseline, TreeChurn,
+)
+from forecasting.churn.search import SearchResult, tune_lightgbm
+from forecasting.errors import ForecastingError
+
+log = logging.getLogger(__name__)
+
+TREES = ("lgbm_default", "lgbm_tuned")
+LINEAR = ("logreg", "logreg_splines")
+
+
+@dataclass
+class Candidate:
+    """One candidate fitted on the training rows and judged on the validation rows."""
+
+    name: str
+    estimator: object          # fitted on the training rows
+    calibrator: Calibrator     # fitted on its validation predictions
+    valid_proba: np.ndarray    # cross-fitted calibrated validation probabilities
+    valid_log_loss: float
+    valid_roc_auc: float
+    size: int                  # parameters: coefficients or tree leaves
+
+    def row_losses(self, y: np.ndarray) -> np.ndarray:
+        p = np.clip(self.valid_proba, 1e-7, 1 - 1e-7)
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+@dataclass
+class Selection:
+    """Every candidate's validation figures, the chosen one and why."""
+
+    candidates: dict[str, Candidate]
+    chosen: str
+    reason: str
+    rows_train: int
+    search: SearchResult | None = None
+    tied: list[str] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        """One row per candidate: validation log loss, ROC AUC, size, calibration."""
+        return pd.DataFrame([{
+            "candidate": c.name, "valid_log_loss": c.valid_log_loss,
+            "valid_roc_auc": c.valid_roc_auc, "size": c.size,
+            "calibration": c.calibrator.method, "chosen": c.name == self.chosen,
+            "within_noise": c.name in self.tied} for c in self.candidates.values()])
+
+    def refit(self, name: str, X: pd.DataFrame, y: np.ndarray) -> CalibratedChurn:
+        """Candidate ``name`` refitted on ``X`` (training + validation rows) with the settings
+        chosen on validation (tree counts scaled to the rows), and its calibrator."""
+        c = self.candidates[name]
+        return CalibratedChurn(_refit(c.estimator, self.rows_train, len(y)).fit(X, y),
+                               c.calibrator, name)
+
+
+def _refit(estimator, rows_before: int, rows_now: int):
+    if isinstance(estimator, AverageChurn):
+        return AverageChurn(tuple(_refit(m, rows_before, rows_now) for m in estimator.members_),
+                            tuple(estimator.weights_))
+    if isinstance(estimator, DefaultLightGBM):
+        return estimator.clone()
+    if isinstance(estimator, TreeChurn):
+        return estimator.refit_copy(rows_before, rows_now)
+    return estimator.clone()
+
+
+def _fitted_average(members: list) -> AverageChurn:
+    avg = AverageChurn(tuple(m.clone() for m in members), (0.5, 0.5))
+    avg.members_, avg.weights_ = list(members), np.array([0.5, 0.5])
+    avg.size_ = int(sum(m.size_ for m in members))
+    return avg
+
+
+def available(names: tuple[str, ...] | list[str], X: pd.DataFrame) -> list[str]:
+    """The candidates that apply to these features (recency needs days_since_last_order)."""
+    unknown = sorted(set(names) - set(CANDIDATES))
+    if unknown:
+        raise ForecastingError(f"unknown churn candidate(s) {unknown}; known: "
+                               f"{', '.join(CANDIDATES)}")
+    out = [n for n in CANDIDATES if n in names
+           and (n != "recency" or RECENCY_FEATURE in X.columns)]
+    if not out:
+        raise ForecastingError(f"no churn candidate applies: {list(names)}")
+    return out
+
+
+def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
+                   names: tuple[str, ...] | list[str] = CANDIDATES, trials: int = DEFAULT_TRIALS,
+                   seed: int = 0, calibration: str = "auto",
+                   progress: Callable | None = None) -> Selection:
+    """Fit every candidate on ``X`` and judge it on ``X_val``; choose (see module doc).
+
+    ``calibration``: ``auto`` (chosen per candidate) or one of none, sigmoid, isotonic."""
+    methods = METHODS if calibration == "auto" else (calibration,)
+    names = available(names, X)
+    y, y_val = np.asarray(y, dtype=int), np.asarray(y_val, dtype=int)
+    fitted: dict[str, object] = {}
+    search = None
+    makers: dict[str, Callable[[], object]] = {
+        "recency": RecencyBaseline,
+        "logreg": LogisticChurn,
+        "logreg_splines": lambda: LogisticChurn(splines=True),
+        "lgbm_default": lambda: DefaultLightGBM(random_state=seed),
+    }
+    for name in names:
+        if name in makers:
+            fitted[name] = makers[name]().fit(X, y, X_val, y_val)
+        elif name == "lgbm_tuned":
+            search = tune_lightgbm(X, y, X_val, y_val, trials=trials, seed=seed)
+            fitted[name] = TreeChurn(search.params, random_state=seed).fit(X, y, X_val, y_val)
+        if progress is not None:
+            progress(name)
+    candidates = {n: _judge(n, est, X_val, y_val, seed, methods) for n, est in fitted.items()}
+    trees = [candidates[n] for n in TREES if n in candidates]
+    linear = [candidates[n] for n in LINEAR if n in candidates]
+    if "blend" in names and trees and linear:  # a blend needs a tree and a logistic part
+        members = [min(group, key=lambda c: c.valid_log_loss).estimator
+                   for group in (trees, linear)]
+        candidates["blend"] = _judge("blend", _fitted_average(members), X_val, y_val, seed,
+                                     methods)
+    elif "blend" in names:
+        log.info("blend skipped: it needs a LightGBM and a logistic candidate")
+    chosen, reason, tied = choose(candidates, y_val)
+    return Selection(candidates=candidates, chosen=chosen, reason=reason, rows_train=len(y),
+                     search=search, tied=tied)
+
+
+def _judge(name: str, estimator, X_val: pd.DataFrame, y_val: np.ndarray,
+           seed: int, methods: tuple[str, ...] = METHODS) -> Candidate:
+    raw = estimator.predict_proba(X_val)[:, 1]
+    calibrator, oof, _ = calibrate_cross_fitted(raw, y_val, seed=seed, methods=methods)
+    p = np.clip(oof, 1e-7, 1 - 1e-7)
+    loss = float(-np.mean(y_val * np.log(p) + (1 - y_val) * np.log(1 - p)))
+    return Candidate(name=name, estimator=estimator, calibrator=calibrator, valid_proba=oof,
+                     valid_log_loss=loss, valid_roc_auc=float(roc_auc_score(y_val, oof)),
+                     size=int(estimator.size_))
+
+
+def choose(candidates: dict[str, Candidate], y_val: np.ndarray) -> tuple[str, str, list[str]]:
+    """The one-standard-error rule on validation log loss; returns name, reason, tied names.
+
+    >>> y = np.array([0, 1] * 50)
+    >>> def c(name, p, size):
+    ...     return Candidate(name, None, None, np.where(y == 1, p, 1 - p), 0, 0, size)
+    >>> cands = {"big": c("big", 0.80, 1000), "small": c("small", 0.79, 10)}
+    >>> for k in cands: cands[k].valid_log_loss = float(cands[k].row_losses(y).mean())
+    >>> choose(cands, y)[0]   # equal on every row but a hair worse: within noise, smaller
+    'small'
+    """
+    best = min(candidates.values(), key=lambda c: (c.valid_log_loss, -c.valid_roc_auc))
+    base = best.row_losses(y_val)
+    tied = []
+    for c in candidates.values():
+        d = c.row_losses(y_val) - base
+        se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+        if float(d.mean()) <= se + 1e-12:
+            tied.append(c.name)
+    chosen = min((candidates[n] for n in tied),
+                 key=lambda c: (c.size, c.valid_log_loss))
+    reason = (f"lowest validation log loss: {best.name} {best.valid_log_loss:.4f} "
+              f"(ROC AUC {best.valid_roc_auc:.4f})")
+    if chosen.name != best.name:
+        reason += (f"; {chosen.name} is within one standard error ({chosen.valid_log_loss:.4f}"
+                   f") with fewer parameters ({chosen.size:,} vs {best.size:,}), so it is "
+                   "the model")
+    else:
+        others = [n for n in tied if n != best.name]
+        reason += ("; no smaller candidate within one standard error" if not others else
+                   f"; {', '.join(others)} within one standard error but not smaller")
+    return chosen.name, reason, tied
