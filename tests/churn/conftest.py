@@ -69,8 +69,8 @@ def telco_like_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
 
 @pytest.fixture
 def fast_config(tmp_path):
-    """A TOML config with fewer, faster trees (the tests check wiring, not accuracy)."""
+    """A TOML config with fewer cutoffs and search trials (the tests check wiring, not
+    accuracy)."""
     path = tmp_path / "fast.toml"
-    path.write_text("n_cutoffs = 3\n[lightgbm]\nlearning_rate = 0.05\nmax_trees = 400\n"
-                    "early_stopping_rounds = 40\n")
+    path.write_text("n_cutoffs = 3\ntrials = 3\n")
     return path

@@ -12,28 +12,36 @@ import pandas as pd
 import pytest
 
 from forecasting.churn.estimators import (
-    BlendChurn, DefaultLightGBM, LightGBMChurn, LogisticChurn, RecencyBaseline,
+    AverageChurn, DefaultLightGBM, LogisticChurn, RecencyBaseline, TreeChurn,
 )
 from forecasting.churn.metrics import churn_metrics
 from forecasting.errors import ForecastingError
 
-FAST = dict(max_trees=600, early_stopping_rounds=50, learning_rate=0.03)
+TREE = dict(params={"learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 50},
+            n_trees=150)
 ESTIMATORS = {
     "recency": lambda: RecencyBaseline(),
     "logistic": lambda: LogisticChurn(),
     "logistic_splines": lambda: LogisticChurn(splines=True),
     "lightgbm_default": lambda: DefaultLightGBM(),
-    "lightgbm": lambda: LightGBMChurn(**FAST),
-    "lightgbm_isotonic": lambda: LightGBMChurn(calibration="isotonic", **FAST),
-    "blend": lambda: BlendChurn(**FAST),
+    "lightgbm": lambda: TreeChurn(**TREE),
+    "blend": lambda: AverageChurn((TreeChurn(**TREE), LogisticChurn(splines=True)), (1, 1)),
 }
-CANDIDATES = ("lightgbm", "blend")  # what make_estimator builds for blend / lightgbm
+CANDIDATES = ("lightgbm", "blend", "logistic")
 
 
 @pytest.fixture(scope="module")
 def fitted(sample_rows):
     X, y, Xt, yt = sample_rows
     return {name: make().fit(X, y) for name, make in ESTIMATORS.items()}
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_every_estimator_has_size_and_contributions(name, fitted, sample_rows):
+    _, _, Xt, _ = sample_rows
+    assert fitted[name].size_ >= 2
+    c = fitted[name].contributions(Xt.head(3))
+    assert c.shape[0] == 3 and np.isfinite(c.to_numpy()).all()
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
@@ -101,14 +109,17 @@ def test_single_row_and_column_order_and_unknown_category(fitted, sample_rows):
     assert 0 <= est.predict_proba(row)[0, 1] <= 1
 
 
-def test_contributions_sum_to_raw_log_odds(fitted, sample_rows):
+@pytest.mark.parametrize("name", ["lightgbm", "logistic", "logistic_splines", "recency"])
+def test_contributions_sum_to_log_odds(name, fitted, sample_rows):
+    """Tree and logistic reasons are exact: contributions add up to the row's log-odds
+    (up to one bias term shared by every row)."""
     _, _, Xt, _ = sample_rows
-    est = fitted["lightgbm"]
+    est = fitted[name]
     contrib = est.contributions(Xt.head(20))
-    raw = est.raw_proba(est.frame_.transform(Xt.head(20)))
-    assert contrib.shape == (20, Xt.shape[1])
+    raw = est.predict_proba(Xt.head(20))[:, 1]
+    assert len(contrib) == 20 and set(contrib.columns) <= set(Xt.columns)
     bias = np.log(raw / (1 - raw)) - contrib.sum(axis=1).to_numpy()
-    assert np.allclose(bias, bias[0])  # the remainder is the same bias term for every row
+    assert np.allclose(bias, bias[0], atol=1e-8)
 
 
 def test_one_class_and_missing_columns_are_clear_errors(sample_rows):

@@ -17,8 +17,7 @@ from forecasting.features import build_features
 
 @pytest.fixture(scope="module")
 def model(sample_data):
-    cfg = ChurnConfig(n_cutoffs=3, lightgbm={"learning_rate": 0.05, "max_trees": 400,
-                                             "early_stopping_rounds": 40})
+    cfg = ChurnConfig(n_cutoffs=3, trials=3)
     return train_time_based(sample_data, cfg).model
 
 

@@ -58,15 +58,14 @@ class FeatureFrame:
                 message=f"{len(missing)} feature column(s) the model was trained on are absent",
                 fix="send every feature column the model was trained on (missing values may "
                     "be null, but the column must be there)")], context="churn features")
-        if self._already_typed(X):
-            return X  # not copied: nothing below modifies it
         out = {}
         for c in self.numeric_:
             col = X[c]
             if col.dtype == np.float64:  # fast path: already typed (training, batch)
-                out[c] = col.to_numpy()
+                out[c] = round_significant(col.to_numpy())
             else:
-                out[c] = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy()
+                out[c] = round_significant(
+                    pd.to_numeric(col, errors="coerce").astype("float64").to_numpy())
         for c in self.categorical_:
             col = X[c]
             cats = self._category_index(c)
@@ -78,21 +77,6 @@ class FeatureFrame:
             known = values.isin(cats)  # unseen categories become missing
             out[c] = pd.Categorical(values.where(known, None), categories=cats)
         return pd.DataFrame(out, index=X.index)[self.columns_]
-
-    def _already_typed(self, X: pd.DataFrame) -> bool:
-        """The output of :meth:`transform` (same columns, order, dtypes, categories)."""
-        if list(X.columns) != self.columns_:
-            return False
-        dtypes = X.dtypes
-        for c in self.numeric_:
-            if dtypes[c] != np.float64:
-                return False
-        for c in self.categorical_:
-            dt = dtypes[c]
-            if not isinstance(dt, pd.CategoricalDtype) or not dt.categories.equals(
-                    self._category_index(c)):
-                return False
-        return True
 
     def _category_index(self, column: str) -> pd.Index:
         cache = self.__dict__.setdefault("_category_cache", {})
@@ -113,6 +97,27 @@ class FeatureFrame:
             else:
                 cols.append(col.to_numpy(dtype=float))
         return np.column_stack(cols) if cols else np.empty((len(Xf), 0))
+
+
+SIGNIFICANT_DIGITS = 10
+
+
+def round_significant(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    """Values rounded to ``digits`` significant digits, in training and in scoring alike.
+
+    A feature row that travelled as JSON (10 significant digits) then scores exactly like
+    the same row computed in-process: ``620.7099999999999`` and ``620.71`` are one value, and
+    no tree split falls between them.
+
+    >>> round_significant(np.array([620.7099999999999, 620.71, -4.166666666666664, 0.0, np.nan]))
+    array([620.71      , 620.71      ,  -4.16666667,   0.        ,          nan])
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.floor(np.log10(np.abs(x)))
+        scale = 10.0 ** np.where(np.isfinite(mag), digits - 1 - mag, 0)
+        out = np.round(x * scale) / scale
+    return np.where(np.isfinite(out), out, x)
 
 
 def as_binary_labels(y, name: str = "label") -> np.ndarray:
