@@ -29,11 +29,13 @@ MIN_CONTRIBUTION = 1e-6
 
 
 def _num(v) -> float | None:
+    """A number to show, at the 10 significant digits the model sees (``820.5500000000001``
+    and ``820.55`` from a JSON row read the same), or None."""
     try:
         f = float(v)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else f
+    return None if math.isnan(f) else float(f"{f:.10g}")
 
 
 def _fmt(v: float) -> str:
