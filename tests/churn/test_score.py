@@ -35,6 +35,23 @@ def test_batch_and_api_rows_agree(model, sample_data):
     assert (merged["reason_1_batch"] == merged["reason_1_api"]).all()
 
 
+def test_model_bands_are_used_by_id_and_by_feature_rows(model, sample_data):
+    """Bands saved in the model (not the defaults) decide, whichever way a customer is
+    scored: the batch / snapshot path (by customer id) and feature rows (the API)."""
+    import copy
+
+    m = copy.copy(model)
+    m.config = dict(model.config, bands=[0.05, 0.5])  # far from the defaults (0.3, 0.6)
+    batch = score_customers(sample_data, "2024-12-31", model=m)
+    rows = score_features(build_features(sample_data, "2024-12-31").reset_index(), model=m)
+    merged = batch.merge(rows, on="customer_id", suffixes=("_id", "_rows"))
+    assert len(merged) == len(batch)
+    assert (merged["risk_band_id"] == merged["risk_band_rows"]).all()
+    p = merged["churn_probability_id"]
+    assert (merged.loc[(p >= 0.05) & (p < 0.3), "risk_band_id"] == "medium").all()
+    assert ((p >= 0.05) & (p < 0.3)).any()  # customers the default bands would call low
+
+
 def test_output_columns_bands_and_reasons(model, sample_data):
     out = score_customers(sample_data, "2024-12-31", model=model, bands=(0.2, 0.4))
     assert list(out.columns) == ["customer_id", "as_of", "churn_probability", "risk_band",

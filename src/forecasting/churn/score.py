@@ -54,8 +54,11 @@ def score_features(features: pd.DataFrame, model: ChurnModel | None = None,
 
 
 def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
-                    bands: tuple[float, float] | None = (0.3, 0.6)) -> pd.DataFrame:
+                    bands: tuple[float, float] | None = None) -> pd.DataFrame:
     """Scores of every customer active at ``as_of`` (an order in the model's lookback).
+
+    ``bands`` default to those stored in the model, exactly as for :func:`score_features`
+    (one customer gets one band whichever way it is scored).
 
     ``as_of`` is required: it is the cutoff of the features (a date means the end of that
     day). Customers come out sorted by descending churn probability.
