@@ -82,3 +82,12 @@ def test_table_model_cannot_score_a_data_set(model, sample_data):
     model = type(model)(model.estimator, model.features, model.config, kind="table")
     with pytest.raises(ForecastingError, match="--table"):
         score_customers(sample_data, "2024-12-31", model=model)
+
+
+def test_one_pass_scoring_equals_predict_proba(model, sample_data):
+    """``score`` takes probabilities and reasons from one pass (contributions + bias);
+    they are the model's probabilities, to rounding."""
+    feats = build_features(sample_data, "2024-12-31")
+    scored = model.score(feats)
+    np.testing.assert_allclose(scored["churn_probability"], model.predict_proba(feats),
+                               rtol=0, atol=1e-12)

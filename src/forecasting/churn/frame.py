@@ -45,11 +45,7 @@ class FeatureFrame:
         }
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """A new frame with the training columns in training order: floats and categoricals.
-
-        Missing columns are an error naming them; extra columns are ignored.
-        """
+    def _check_columns(self, X: pd.DataFrame) -> None:
         missing = [c for c in self.columns_ if c not in X.columns]
         if missing:
             raise DataError([Problem(
@@ -58,6 +54,13 @@ class FeatureFrame:
                 message=f"{len(missing)} feature column(s) the model was trained on are absent",
                 fix="send every feature column the model was trained on (missing values may "
                     "be null, but the column must be there)")], context="churn features")
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """A new frame with the training columns in training order: floats and categoricals.
+
+        Missing columns are an error naming them; extra columns are ignored.
+        """
+        self._check_columns(X)
         out = {}
         for c in self.numeric_:
             col = X[c]
@@ -83,6 +86,33 @@ class FeatureFrame:
         if column not in cache:
             cache[column] = pd.Index(self.categories_[column], dtype=object)
         return cache[column]
+
+    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """``to_matrix(transform(X))`` in one pass, without the intermediate frame (the
+        scoring path: a handful of numpy operations instead of one per column)."""
+        self._check_columns(X)
+        out = np.empty((len(X), len(self.columns_)))
+        position = {c: i for i, c in enumerate(self.columns_)}
+        if self.numeric_:
+            block = X[self.numeric_]
+            try:
+                values = block.to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError):  # text in a numeric column: per column
+                values = np.column_stack([pd.to_numeric(block[c], errors="coerce")
+                                          .astype("float64").to_numpy() for c in self.numeric_])
+            out[:, [position[c] for c in self.numeric_]] = round_significant(values)
+        for c in self.categorical_:
+            col = X[c]
+            cats = self._category_index(c)
+            if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.categories.equals(cats):
+                codes = col.cat.codes.to_numpy().astype(float)
+            else:
+                values = [None if v is None or (isinstance(v, float) and v != v) else str(v)
+                          for v in col.tolist()]
+                codes = cats.get_indexer(values).astype(float)
+            codes[codes < 0] = np.nan  # missing or never seen in training
+            out[:, position[c]] = codes
+        return out
 
     def to_matrix(self, Xf: pd.DataFrame) -> np.ndarray:
         """A typed frame (from :meth:`transform`) as floats: categories as their codes

@@ -87,18 +87,24 @@ class ChurnModel:
     def score(self, df: pd.DataFrame, bands: tuple[float, float] | None = None,
               reasons: bool = True) -> pd.DataFrame:
         """Probabilities, risk bands and reasons; ``reasons`` column holds Python lists."""
-        proba = self.predict_proba(df)
-        out = pd.DataFrame({PROBABILITY: proba})
+        both = getattr(self.estimator, "proba_and_contributions", None)
+        if reasons and both is not None:  # one pass: probabilities and reasons
+            proba, contributions = both(df)
+            lists = top_reasons(contributions, df, N_REASONS)
+        else:
+            proba = self.predict_proba(df)
+            lists = self.explain(df) if reasons else [[] for _ in range(len(df))]
+        columns: dict[str, Any] = {}
         ids = self._ids(df)
         if ids is not None:
-            out.insert(0, CUSTOMER_ID, ids.to_numpy())
-        out[RISK_BAND] = risk_bands(proba, bands or self.bands)
-        lists = self.explain(df) if reasons else [[] for _ in range(len(df))]
+            columns[CUSTOMER_ID] = ids.to_numpy()
+        columns[PROBABILITY] = np.asarray(proba, dtype=float)
+        columns[RISK_BAND] = risk_bands(columns[PROBABILITY], bands or self.bands)
         for i, col in enumerate(REASON_COLUMNS):
-            out[col] = [r[i]["text"] if len(r) > i else "" for r in lists]
-        out[REASONS] = lists
-        out["model_version"] = self.version
-        return out
+            columns[col] = [r[i]["text"] if len(r) > i else "" for r in lists]
+        columns[REASONS] = lists
+        columns["model_version"] = [self.version] * len(lists)
+        return pd.DataFrame(columns)  # one construction: far cheaper than column inserts
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
         """The MLflow pyfunc output: like :meth:`score`, reasons as a JSON string."""

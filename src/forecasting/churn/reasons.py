@@ -218,8 +218,10 @@ def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame,
     names = list(contributions.columns)
     order = np.argsort(-c, axis=1, kind="stable")[:, : 3 * n]
     out: list[list[dict]] = []
-    rows = features.to_dict("records")  # plain dicts: much faster than iterrows
-    for i, row in enumerate(rows):
+    columns = [str(c) for c in features.columns]
+    values = features.to_numpy(dtype=object)  # one conversion; a dict per row below
+    for i in range(len(values)):
+        row = dict(zip(columns, values[i]))
         reasons: list[dict] = []
         for j in order[i]:
             if c[i, j] <= MIN_CONTRIBUTION or len(reasons) == n:
