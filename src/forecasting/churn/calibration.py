@@ -79,9 +79,13 @@ def cross_fit_brier(method: str, proba: np.ndarray, y: np.ndarray, seed: int = 0
     return np.inf if out is None else float(np.mean((out - np.asarray(y)) ** 2))
 
 
-def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+def _row_log_loss(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-7, 1 - 1e-7)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    return float(_row_log_loss(p, y).mean())
 
 
 def calibrate_cross_fitted(proba: np.ndarray, y: np.ndarray, seed: int = 0,
@@ -90,11 +94,18 @@ def calibrate_cross_fitted(proba: np.ndarray, y: np.ndarray, seed: int = 0,
     """The method with the lowest cross-fitted log loss, fitted on every validation row; its
     out-of-fold calibrated probabilities (an honest validation score); each method's log loss.
 
-    "none" wins ties (simplest)."""
+    "none" (the simplest) is kept unless a calibrator lowers the log loss by more than one
+    standard error of the per-row difference."""
     y = np.asarray(y, dtype=int)
     oof = {m: cross_fit(m, proba, y, seed) for m in methods}
     scores = {m: (_log_loss(p, y) if p is not None else np.inf) for m, p in oof.items()}
     best = min(methods, key=lambda m: (round(scores[m], 6), methods.index(m)))
+    if best != "none" and "none" in methods:
+        # a calibrator fitted on a few hundred rows adds its own noise: keep the model's own
+        # probabilities unless calibrating is better by more than one standard error
+        d = _row_log_loss(oof[best], y) - _row_log_loss(oof["none"], y)
+        if -d.mean() <= d.std(ddof=1) / np.sqrt(len(d)):
+            best = "none"
     return Calibrator(best).fit(np.asarray(proba, dtype=float), y), oof[best], scores
 
 

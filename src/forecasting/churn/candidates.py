@@ -5,7 +5,8 @@ The candidates (names used in metrics and reports):
 * ``recency`` -- days since last order alone (time mode only: a table may not have it)
 * ``logreg`` / ``logreg_splines`` -- logistic regression, plain and with spline terms
 * ``lgbm_default`` -- LightGBM with the library's defaults
-* ``lgbm_tuned`` -- LightGBM tuned by :func:`forecasting.churn.search.tune_lightgbm`
+* ``lgbm_tuned`` -- LightGBM tuned by :func:`forecasting.churn.search.tune_lightgbm` on a
+  split of the training rows (never on the validation rows it is compared on)
 * ``blend`` -- the equal average of the best tree and the best logistic candidate
 
 Each is calibrated (none, sigmoid or isotonic: the lowest cross-fitted log loss on the
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
 from forecasting.churn.config import CANDIDATES, DEFAULT_TRIALS
 from forecasting.churn.calibration import METHODS, Calibrator, calibrate_cross_fitted
@@ -121,10 +123,16 @@ def available(names: tuple[str, ...] | list[str], X: pd.DataFrame) -> list[str]:
 def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
                    names: tuple[str, ...] | list[str] = CANDIDATES, trials: int = DEFAULT_TRIALS,
                    seed: int = 0, calibration: str = "auto",
+                   search_valid: np.ndarray | None = None,
                    progress: Callable | None = None) -> Selection:
     """Fit every candidate on ``X`` and judge it on ``X_val``; choose (see module doc).
 
-    ``calibration``: ``auto`` (chosen per candidate) or one of none, sigmoid, isotonic."""
+    ``calibration``: ``auto`` (chosen per candidate) or one of none, sigmoid, isotonic.
+    ``search_valid``: which training rows the LightGBM search and its early stopping judge
+    on (the time mode passes its latest training cutoff); default a stratified 20 % of the
+    training rows. Nothing fitted here sees ``X_val`` before the comparison: a search tuned
+    on the rows it is compared on looks better there than it is (on 250 validation rows a
+    tuned model's log loss was 0.25 on them and 0.41 on the holdout)."""
     methods = METHODS if calibration == "auto" else (calibration,)
     names = available(names, X)
     y, y_val = np.asarray(y, dtype=int), np.asarray(y_val, dtype=int)
@@ -140,8 +148,7 @@ def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: n
         if name in makers:
             fitted[name] = makers[name]().fit(X, y, X_val, y_val)
         elif name == "lgbm_tuned":
-            search = tune_lightgbm(X, y, X_val, y_val, trials=trials, seed=seed)
-            fitted[name] = TreeChurn(search.params, random_state=seed).fit(X, y, X_val, y_val)
+            search, fitted[name] = _tuned(X, y, search_valid, trials, seed)
         if progress is not None:
             progress(name)
     candidates = {n: _judge(n, est, X_val, y_val, seed, methods) for n, est in fitted.items()}
@@ -157,6 +164,23 @@ def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: n
     chosen, reason, tied = choose(candidates, y_val)
     return Selection(candidates=candidates, chosen=chosen, reason=reason, rows_train=len(y),
                      search=search, tied=tied)
+
+
+def _tuned(X: pd.DataFrame, y: np.ndarray, search_valid: np.ndarray | None, trials: int,
+           seed: int) -> tuple[SearchResult, TreeChurn]:
+    """Search on a split of the training rows; then refit the best settings on every
+    training row, the early-stopped tree count scaled to the rows."""
+    if search_valid is None or search_valid.all() or not search_valid.any():
+        idx_fit, idx_val = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
+                                            random_state=seed)
+        search_valid = np.isin(np.arange(len(y)), idx_val)
+    fit_rows = ~search_valid
+    search = tune_lightgbm(X[fit_rows], y[fit_rows], X[search_valid], y[search_valid],
+                           trials=trials, seed=seed)
+    n_trees = max(1, int(round(search.n_trees * len(y) / fit_rows.sum())))
+    model = TreeChurn(search.params, n_trees=n_trees, early_stopping_rounds=None,
+                      random_state=seed).fit(X, y)
+    return search, model
 
 
 def _judge(name: str, estimator, X_val: pd.DataFrame, y_val: np.ndarray,

@@ -202,9 +202,11 @@ def evaluate_candidates(train: Rows, valid: Rows, everything: Rows,
     chosen one is refitted."""
     bar = tqdm(total=len(config.candidates), desc="candidates", disable=not progress,
                leave=False)
+    latest = train.cutoff == train.cutoff.max()  # the search judges on the latest one
     selection = fit_candidates(train.X, train.y, valid.X, valid.y, config.candidates,
                                trials=config.trials, seed=config.seed,
                                calibration=config.calibration,
+                               search_valid=latest if len(np.unique(train.cutoff)) > 1 else None,
                                progress=lambda name: bar.update())
     bar.close()
     log.info("chosen on validation: %s (%s)", selection.chosen, selection.reason)
