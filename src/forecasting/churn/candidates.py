@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from forecasting.churn.config import CANDIDATES, DEFAULT_TRIALS
 from forecasting.churn.calibration import METHODS, Calibrator, calibrate_cross_fitted
@@ -42,6 +42,7 @@ from forecasting.errors import ForecastingError
 log = logging.getLogger(__name__)
 
 TREES = ("lgbm_default", "lgbm_tuned")
+INNER_FOLDS = 3  # --table mode: out-of-fold validation inside each fit
 LINEAR = ("logreg", "logreg_splines")
 
 
@@ -72,6 +73,7 @@ class Selection:
     rows_train: int
     search: SearchResult | None = None
     tied: list[str] = field(default_factory=list)
+    cross_validated: bool = False  # validation = out-of-fold predictions of X itself
 
     def table(self) -> pd.DataFrame:
         """One row per candidate: validation log loss, ROC AUC, size, calibration."""
@@ -82,9 +84,20 @@ class Selection:
             "within_noise": c.name in self.tied} for c in self.candidates.values()])
 
     def refit(self, name: str, X: pd.DataFrame, y: np.ndarray) -> CalibratedChurn:
-        """Candidate ``name`` refitted on ``X`` (training + validation rows) with the settings
-        chosen on validation (tree counts scaled to the rows), and its calibrator."""
+        """Candidate ``name`` as deployed, with its calibrator.
+
+        * cross-validated choice (``--table``): the candidate was fitted on every row and its
+          calibrator on its out-of-fold predictions (scikit-learn's
+          ``CalibratedClassifierCV(ensemble=False)``): used as it is;
+        * validation split (time mode): an uncalibrated candidate is refitted on ``X``
+          (training + validation rows, the most recent data) with the settings chosen on
+          validation, tree counts scaled to the rows; a calibrated one is kept as validated,
+          since its calibrator corrects the model fitted on the training rows and would
+          correct a model that has seen the validation period twice.
+        """
         c = self.candidates[name]
+        if self.cross_validated or c.calibrator.method != "none":
+            return CalibratedChurn(c.estimator, c.calibrator, name)
         return CalibratedChurn(_refit(c.estimator, self.rows_train, len(y)).fit(X, y),
                                c.calibrator, name)
 
@@ -123,14 +136,14 @@ def available(names: tuple[str, ...] | list[str], X: pd.DataFrame) -> list[str]:
 def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
                    names: tuple[str, ...] | list[str] = CANDIDATES, trials: int = DEFAULT_TRIALS,
                    seed: int = 0, calibration: str = "auto",
-                   search_valid: np.ndarray | None = None,
+                   search_valid: np.ndarray | None = None, search_fraction: float = 0.2,
                    progress: Callable | None = None) -> Selection:
     """Fit every candidate on ``X`` and judge it on ``X_val``; choose (see module doc).
 
     ``calibration``: ``auto`` (chosen per candidate) or one of none, sigmoid, isotonic.
     ``search_valid``: which training rows the LightGBM search and its early stopping judge
     on (the time mode passes its latest training cutoff); default a stratified 20 % of the
-    training rows. Nothing fitted here sees ``X_val`` before the comparison: a search tuned
+    training rows (``search_fraction``). Nothing fitted here sees ``X_val`` before the comparison: a search tuned
     on the rows it is compared on looks better there than it is (on 250 validation rows a
     tuned model's log loss was 0.25 on them and 0.41 on the holdout)."""
     methods = METHODS if calibration == "auto" else (calibration,)
@@ -148,7 +161,7 @@ def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: n
         if name in makers:
             fitted[name] = makers[name]().fit(X, y, X_val, y_val)
         elif name == "lgbm_tuned":
-            search, fitted[name] = _tuned(X, y, search_valid, trials, seed)
+            search, fitted[name] = _tuned(X, y, search_valid, trials, seed, search_fraction)
         if progress is not None:
             progress(name)
     candidates = {n: _judge(n, est, X_val, y_val, seed, methods) for n, est in fitted.items()}
@@ -166,26 +179,87 @@ def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: n
                      search=search, tied=tied)
 
 
-def _tuned(X: pd.DataFrame, y: np.ndarray, search_valid: np.ndarray | None, trials: int,
-           seed: int) -> tuple[SearchResult, TreeChurn]:
-    """Search on a split of the training rows; then refit the best settings on every
-    training row, the early-stopped tree count scaled to the rows."""
+def fit_candidates_cv(X: pd.DataFrame, y: np.ndarray,
+                      names: tuple[str, ...] | list[str] = CANDIDATES,
+                      trials: int = DEFAULT_TRIALS, seed: int = 0, calibration: str = "auto",
+                      folds: int = INNER_FOLDS, search_fraction: float = 0.2,
+                      progress: Callable | None = None) -> Selection:
+    """Judge every candidate by its out-of-fold predictions over ``folds`` stratified folds of
+    ``X`` (every row validates once: a validation split of a small table is too noisy to
+    choose on); then fit each on every row. The LightGBM search runs once, on a split of
+    ``X``, and its settings (tree count scaled to the rows) are reused in every fold."""
+    methods = METHODS if calibration == "auto" else (calibration,)
+    requested = available(names, X)
+    names = [n for n in requested if n != "blend"]
+    y = np.asarray(y, dtype=int)
+    makers: dict[str, Callable[[int], object]] = {
+        "recency": lambda n: RecencyBaseline(),
+        "logreg": lambda n: LogisticChurn(),
+        "logreg_splines": lambda n: LogisticChurn(splines=True),
+        "lgbm_default": lambda n: DefaultLightGBM(random_state=seed),
+    }
+    search = None
+    if "lgbm_tuned" in names:
+        search, rows = _search(X, y, None, trials, seed, search_fraction)
+        makers["lgbm_tuned"] = lambda n: TreeChurn(
+            search.params, n_trees=max(1, int(round(search.n_trees * n / rows))),
+            early_stopping_rounds=None, random_state=seed)
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y))
+    oof = {n: np.zeros(len(y)) for n in names}
+    for tr, va in splits:
+        for n in names:
+            model = makers[n](len(tr)).fit(X.iloc[tr], y[tr])
+            oof[n][va] = model.predict_proba(X.iloc[va])[:, 1]
+    candidates = {}
+    for n in names:
+        candidates[n] = _judge(n, makers[n](len(y)).fit(X, y), None, y, seed, methods,
+                               raw=oof[n])
+        if progress is not None:
+            progress(n)
+    trees = [candidates[n] for n in TREES if n in candidates]
+    linear = [candidates[n] for n in LINEAR if n in candidates]
+    if "blend" in requested and trees and linear:
+        best = [min(group, key=lambda c: c.valid_log_loss) for group in (trees, linear)]
+        raw = 0.5 * (oof[best[0].name] + oof[best[1].name])
+        candidates["blend"] = _judge("blend", _fitted_average([c.estimator for c in best]),
+                                     None, y, seed, methods, raw=raw)
+    chosen, reason, tied = choose(candidates, y)
+    return Selection(candidates=candidates, chosen=chosen, reason=reason, rows_train=len(y),
+                     search=search, tied=tied, cross_validated=True)
+
+
+def _search(X: pd.DataFrame, y: np.ndarray, search_valid: np.ndarray | None, trials: int,
+            seed: int, fraction: float = 0.2) -> tuple[SearchResult, int]:
+    """The LightGBM search on a split of these rows (``search_valid`` marks the rows it is
+    judged on; default a stratified ``fraction``); returns it and the rows it trained on."""
     if search_valid is None or search_valid.all() or not search_valid.any():
-        idx_fit, idx_val = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
-                                            random_state=seed)
+        _, idx_val = train_test_split(np.arange(len(y)), test_size=fraction, stratify=y,
+                                      random_state=seed)
         search_valid = np.isin(np.arange(len(y)), idx_val)
     fit_rows = ~search_valid
     search = tune_lightgbm(X[fit_rows], y[fit_rows], X[search_valid], y[search_valid],
                            trials=trials, seed=seed)
-    n_trees = max(1, int(round(search.n_trees * len(y) / fit_rows.sum())))
+    return search, int(fit_rows.sum())
+
+
+def _tuned(X: pd.DataFrame, y: np.ndarray, search_valid: np.ndarray | None, trials: int,
+           seed: int, fraction: float = 0.2) -> tuple[SearchResult, TreeChurn]:
+    """Search on a split of the training rows; then refit the best settings on every
+    training row, the early-stopped tree count scaled to the rows."""
+    search, rows = _search(X, y, search_valid, trials, seed, fraction)
+    n_trees = max(1, int(round(search.n_trees * len(y) / rows)))
     model = TreeChurn(search.params, n_trees=n_trees, early_stopping_rounds=None,
                       random_state=seed).fit(X, y)
     return search, model
 
 
-def _judge(name: str, estimator, X_val: pd.DataFrame, y_val: np.ndarray,
-           seed: int, methods: tuple[str, ...] = METHODS) -> Candidate:
-    raw = estimator.predict_proba(X_val)[:, 1]
+def _judge(name: str, estimator, X_val: pd.DataFrame | None, y_val: np.ndarray,
+           seed: int, methods: tuple[str, ...] = METHODS,
+           raw: np.ndarray | None = None) -> Candidate:
+    """Calibrate and score ``raw`` validation probabilities (default: ``estimator`` on
+    ``X_val``)."""
+    if raw is None:
+        raw = estimator.predict_proba(X_val)[:, 1]
     calibrator, oof, _ = calibrate_cross_fitted(raw, y_val, seed=seed, methods=methods)
     p = np.clip(oof, 1e-7, 1 - 1e-7)
     loss = float(-np.mean(y_val * np.log(p) + (1 - y_val) * np.log(1 - p)))

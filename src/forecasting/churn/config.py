@@ -41,8 +41,9 @@ class ChurnConfig:
     * ``trials`` -- settings tried by the LightGBM search (``lgbm_tuned``)
     * ``calibration`` -- ``auto`` (lowest cross-fitted validation log loss of none, sigmoid,
       isotonic) or one of them
-    * ``validation_fraction`` -- ``--table`` mode: the stratified validation split inside
-      each fit (the time mode validates on later cutoffs instead)
+    * ``validation_fraction`` -- the stratified share of the training rows the LightGBM
+      search is judged on (the time mode judges it on the latest training cutoff instead;
+      candidates are compared on other rows: a later cutoff, or out-of-fold predictions)
     * ``bands`` -- churn-probability thresholds between the low/medium/high risk bands
 
     No model setting lives here: the candidates and their settings are chosen on the
@@ -57,7 +58,7 @@ class ChurnConfig:
     candidates: tuple[str, ...] = CANDIDATES
     trials: int = DEFAULT_TRIALS
     calibration: str = "auto"  # auto | none | sigmoid | isotonic
-    validation_fraction: float = 0.2  # table mode: stratified split inside each fit
+    validation_fraction: float = 0.2  # share of training rows the LightGBM search judges on
     cv_folds: int = 5
     seed: int = 0
     bands: tuple[float, float] = DEFAULT_BANDS

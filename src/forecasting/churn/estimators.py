@@ -309,7 +309,7 @@ class TreeChurn(_Base):
             root, table = tree["tree_structure"], np.zeros((tree["num_leaves"], n_features))
             offsets.append(sum(len(t) for t in tables))
             tables.append(table)
-            if "leaf_index" in root:  # a single-leaf tree: all bias
+            if "split_index" not in root:  # a single-leaf tree: all bias
                 bias += root["leaf_value"]
                 continue
             bias += root["internal_value"]
@@ -317,12 +317,12 @@ class TreeChurn(_Base):
             while stack:
                 node, acc = stack.pop()
                 for child in (node["left_child"], node["right_child"]):
-                    leaf = "leaf_index" in child
+                    leaf = "split_index" not in child
                     value = child["leaf_value"] if leaf else child["internal_value"]
                     path = acc.copy()
                     path[node["split_feature"]] += value - node["internal_value"]
                     if leaf:
-                        table[child["leaf_index"]] = path
+                        table[child.get("leaf_index", 0)] = path
                     else:
                         stack.append((child, path))
         self.paths_ = (np.asarray(offsets, dtype=np.int64), np.vstack(tables), float(bias))

@@ -28,7 +28,7 @@ import pandas as pd
 
 from tqdm.auto import tqdm
 
-from forecasting.churn.candidates import Selection, fit_candidates
+from forecasting.churn.candidates import Selection, fit_candidates, fit_candidates_cv
 from forecasting.churn.config import ChurnConfig
 from forecasting.churn.estimators import (
     RECENCY_FEATURE, CalibratedChurn, DefaultLightGBM, LogisticChurn, RecencyBaseline,
@@ -194,20 +194,29 @@ class CandidateFit:
     proba: dict[str, np.ndarray]
 
 
-def evaluate_candidates(train: Rows, valid: Rows, everything: Rows,
+def evaluate_candidates(train: Rows | None, valid: Rows | None, everything: Rows,
                         X_eval: pd.DataFrame | None, config: ChurnConfig,
                         progress: bool = False) -> CandidateFit:
-    """Fit and judge the candidates (train -> valid), refit each on ``everything`` and
-    predict ``X_eval``; the chosen one's refit is the model. Without ``X_eval`` only the
-    chosen one is refitted."""
+    """Fit and judge the candidates, deploy each as :meth:`Selection.refit` says and predict
+    ``X_eval``; the chosen one is the model. With ``train`` and ``valid`` (time mode) the
+    candidates are fitted on ``train`` and judged on ``valid``; without (``--table`` mode)
+    they are judged by out-of-fold predictions over ``everything``. Without ``X_eval`` only
+    the chosen one is deployed."""
     bar = tqdm(total=len(config.candidates), desc="candidates", disable=not progress,
                leave=False)
-    latest = train.cutoff == train.cutoff.max()  # the search judges on the latest one
-    selection = fit_candidates(train.X, train.y, valid.X, valid.y, config.candidates,
-                               trials=config.trials, seed=config.seed,
-                               calibration=config.calibration,
-                               search_valid=latest if len(np.unique(train.cutoff)) > 1 else None,
-                               progress=lambda name: bar.update())
+    if valid is None:
+        selection = fit_candidates_cv(everything.X, everything.y, config.candidates,
+                                      trials=config.trials, seed=config.seed,
+                                      calibration=config.calibration,
+                                      search_fraction=config.validation_fraction,
+                                      progress=lambda name: bar.update())
+    else:
+        latest = train.cutoff == train.cutoff.max()  # the search judges on the latest one
+        selection = fit_candidates(
+            train.X, train.y, valid.X, valid.y, config.candidates, trials=config.trials,
+            seed=config.seed, calibration=config.calibration,
+            search_valid=latest if len(np.unique(train.cutoff)) > 1 else None,
+            search_fraction=config.validation_fraction, progress=lambda name: bar.update())
     bar.close()
     log.info("chosen on validation: %s (%s)", selection.chosen, selection.reason)
     proba, final = {}, None

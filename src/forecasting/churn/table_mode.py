@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 from forecasting.churn.config import ChurnConfig
@@ -171,19 +171,11 @@ class CVResult:
     candidates: pd.DataFrame | None = None  # every candidate: validation and CV figures
 
 
-def _inner_split(X: pd.DataFrame, y: np.ndarray, config: ChurnConfig):
-    """A stratified validation split of the training rows (one inner split per fit)."""
-    tr, va = train_test_split(np.arange(len(y)), test_size=config.validation_fraction,
-                              stratify=y, random_state=config.seed)
-    return (Rows(X.iloc[tr], y[tr], np.zeros(len(tr))), Rows(X.iloc[va], y[va], np.zeros(len(va))),
-            Rows(X, y, np.zeros(len(y))))
-
-
 def cross_validate(table: LabelledTable, config: ChurnConfig,
                    with_baselines: bool = True, progress: bool = False) -> CVResult:
     """Stratified K-fold CV of the whole procedure: in each outer fold the candidates are
-    fitted on an inner training split, chosen on the inner validation split, refitted on the
-    outer training part and scored on the outer test fold (which nothing else sees).
+    judged by their out-of-fold predictions over inner folds of the outer training part,
+    fitted on all of it, and scored on the outer test fold (which nothing else sees).
 
     Reports the model (whatever each fold chose), every candidate and the baselines.
     """
@@ -201,8 +193,8 @@ def cross_validate(table: LabelledTable, config: ChurnConfig,
     folds = StratifiedKFold(k, shuffle=True, random_state=config.seed).split(table.X, y)
     for train, test in tqdm(list(folds), desc="cv folds", disable=not progress):
         Xtr, Xte = table.X.iloc[train], table.X.iloc[test]
-        inner_train, inner_valid, outer = _inner_split(Xtr, y[train], config)
-        fit = evaluate_candidates(inner_train, inner_valid, outer, Xte, config)
+        outer = Rows(Xtr, y[train], np.zeros(len(train)))
+        fit = evaluate_candidates(None, None, outer, Xte, config)
         choices.append(fit.selection.chosen)
         probas = {"model": fit.proba[fit.selection.chosen]}
         probas |= {f"candidate_{n}": p for n, p in fit.proba.items()}
@@ -249,9 +241,8 @@ def train_table(table: LabelledTable, config: ChurnConfig, progress: bool = Fals
     out-of-fold CV probabilities (the plots and the gate use them).
     """
     cv = cross_validate(table, config, progress=progress)
-    inner_train, inner_valid, everything = _inner_split(table.X, table.y, config)
-    fit = evaluate_candidates(inner_train, inner_valid, everything, None, config,
-                              progress=progress)
+    everything = Rows(table.X, table.y, np.zeros(len(table.y)))
+    fit = evaluate_candidates(None, None, everything, None, config, progress=progress)
     fingerprint = table.fingerprint()
     params = {
         "mode": "table", "config": config.to_dict(), "table": table.name,
