@@ -42,18 +42,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from forecasting.dataset import Dataset
+from forecasting.dates import ISO, parse_dates
 from forecasting.errors import DataError, Problem
 from forecasting.schema import (
     AMOUNT, COMPLAINTS, CUSTOMER_ID, DELIVERED_DATE, LINE_NO, OPENED_AT, ORDER_DATE, ORDER_ID,
     PRODUCT_ID, PROMISED_DATE, QUANTITY, RESOLVED_AT, STATUS, STATUS_COMPLETED, STATUS_RETURNED,
     TABLES, Column, Table,
 )
+
+if TYPE_CHECKING:
+    from forecasting.io import ReadOptions, SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,7 @@ class ValidationReport:
     tables: dict[str, pd.DataFrame]
     context: str = "input data"
     dataset: Dataset | None = field(default=None)
+    reading: list[str] = field(default_factory=list)  # per table: how it was read and parsed
 
     @property
     def ok(self) -> bool:
@@ -146,6 +151,9 @@ class _Checker:
 
 def _as_id(s: pd.Series) -> pd.Series:
     """Ids as text: integral floats lose their ``.0`` (``17850.0`` -> ``"17850"``)."""
+    if pd.api.types.is_string_dtype(s) and not s.dtype == object:
+        text = s.str.strip()
+        return text.mask(text == "")
     if pd.api.types.is_float_dtype(s):
         whole = s.dropna()
         if len(whole) and bool((whole == np.floor(whole)).all()):
@@ -160,25 +168,57 @@ def _as_id(s: pd.Series) -> pd.Series:
     return text.mask(pd.isna(s) | (text == ""))
 
 
-def _parse_dates(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    text = s.astype("str").str.strip()
-    text = text.mask(pd.isna(s) | (text == ""))
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    retry = text.notna() & parsed.isna()
-    if retry.any():  # other unambiguous layouts ("2023/01/05 10:00"); still NaT when invalid
-        again = pd.to_datetime(text[retry], errors="coerce", format="mixed")
-        parsed = parsed.astype("datetime64[us]")
-        parsed[retry] = again.astype("datetime64[us]") if len(again) else again
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+_ISO_FIX = "write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (real calendar dates)"
 
 
-def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) -> pd.Series:
+def _check_dates(chk: _Checker, t: str, name: str, df: pd.DataFrame, present,
+                 date_format: str | None, formats: dict[str, str]) -> pd.Series:
+    """Parse one date column with one format (given or detected) and report what does not fit."""
+    r = parse_dates(df[name], date_format)
+    if r.format is not None:
+        formats[name] = f"{r.format} ({'detected' if r.detected else 'given'})"
+    if r.ambiguous is not None:
+        chk.problem(t, name, "ambiguous date format", df, r.ambiguous,
+                    "every value reads both day-first and month-first (no day above 12), "
+                    "so 01/02/2024 could be 1 February or 2 January",
+                    f"say which with --date-format dayfirst or --date-format monthfirst (or "
+                    f"a pattern such as %d/%m/%Y) for {t}.{name}")
+        return r.values.where(~r.ambiguous)
+    if r.mixed is not None:
+        chk.problem(t, name, "mixed date formats", df, r.mixed,
+                    f"these values read only as {r.other_format}, the others as {r.format}: "
+                    f"one column needs one format",
+                    f"write every {t}.{name} in one format (YYYY-MM-DD is safest), or correct "
+                    f"these rows, or give --date-format")
+    unread = present.to_numpy() & r.values.isna().to_numpy()
+    if r.mixed is not None:
+        unread &= ~r.mixed
+    if date_format is not None and date_format != ISO:
+        fix = f"dates in {t}.{name} must match --date-format {date_format!r} (real dates)"
+    elif r.format in (ISO, None):
+        fix = f"{_ISO_FIX} in {t}.{name}"
+    else:
+        fix = f"write every {t}.{name} as {r.format} dates (real calendar dates)"
+    chk.problem(t, name, "unparseable date", df, unread, "not a valid date", fix)
+    return r.values
+
+
+def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
+    """Numbers from text; with a decimal comma, a dot (thousands separator) does not parse."""
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype(float)
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype(float)
+    text = raw if pd.api.types.is_string_dtype(raw) else raw.astype("str").where(raw.notna())
+    if decimal == ",":
+        dotted = text.str.contains(".", regex=False).fillna(False).astype(bool)
+        text = text.str.replace(",", ".", regex=False).mask(dotted, "not a number")
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
+                  decimal: str = ".", date_format: str | None = None,
+                  formats: dict[str, str] | None = None) -> pd.Series:
     raw = df[col.name]
     present = raw.notna()
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
@@ -187,18 +227,21 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) ->
     if col.kind == "id":
         out = _as_id(raw)
     elif col.kind == "datetime":
-        out = _parse_dates(raw)
-        chk.problem(t, name, "unparseable date", df, present & out.isna(),
-                    "not a valid date", f"write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS "
-                    f"(real calendar dates) in {t}.{name}")
+        out = _check_dates(chk, t, name, df, present, date_format,
+                           formats if formats is not None else {})
     elif col.kind in ("number", "int"):
-        if pd.api.types.is_bool_dtype(raw):
-            num = raw.astype(float)
-        else:
-            num = pd.to_numeric(raw, errors="coerce").astype(float)
+        num = _to_number(raw, decimal)
         bad = present & (num.isna() | ~np.isfinite(num.fillna(0)))
+        hint = ""
+        if bad.any() and not pd.api.types.is_numeric_dtype(raw):
+            shown = raw[bad].astype("str")
+            if decimal == "." and shown.str.contains(",", regex=False).any():
+                hint = "; numbers with a decimal comma (12,5)? give --decimal ,"
+            elif decimal == "," and shown.str.contains(".", regex=False).any():
+                hint = ("; the decimal separator is ',' so a '.' is not read (no thousands "
+                        "separators: write 1234,5, not 1.234,5); or give --decimal .")
         chk.problem(t, name, "wrong type", df, bad, "not a finite number",
-                    f"{t}.{name} must hold numbers only (no text, no inf)")
+                    f"{t}.{name} must hold numbers only (no text, no inf){hint}")
         out = num.where(~bad)
         if col.kind == "int":
             frac = out.notna() & (out != np.floor(out.fillna(0)))
@@ -233,13 +276,23 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) ->
     return out
 
 
-def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame) -> pd.DataFrame | None:
+def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame, decimal: str = ".",
+                 date_format: str | None = None,
+                 formats: dict[str, str] | None = None) -> pd.DataFrame | None:
     df = raw.copy()
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in table.required_columns() if c not in df]
+    one = str(df.columns[0]) if len(df.columns) == 1 else ""
+    seps = [sep for sep in (";", ",", "\t", "|") if sep in one]
     for c in missing:
         similar = [x for x in df.columns if x.lower().replace(" ", "_") == c]
         hint = f"; found {similar[0]!r}, rename it to {c!r}" if similar else ""
+        if seps:
+            hint += (f"; the whole header was read as one column: the delimiter looks like "
+                     f"{seps[0]!r}, give --sep {seps[0]!r}")
+        elif not similar:
+            hint += ("; if the file names it differently, map it with --columns FILE "
+                     f"([{table.name}] then \"their name\" = \"{c}\")")
         chk.table_problem(table.name, c, "missing column",
                           f"required column {c!r} is absent (columns present: "
                           f"{', '.join(map(str, raw.columns)) or 'none'})",
@@ -251,7 +304,7 @@ def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame) -> pd.DataFrame
         df = df.loc[:, ~df.columns.duplicated()]
     for col in table.columns:
         if col.name in df:
-            df[col.name] = _parse_column(chk, table, df, col)
+            df[col.name] = _parse_column(chk, table, df, col, decimal, date_format, formats)
     return df
 
 
@@ -327,11 +380,15 @@ def _check_orphans(chk: _Checker, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = None,
-                    context: str = "input data") -> ValidationReport:
+                    context: str = "input data", options: ReadOptions | None = None,
+                    sources: dict[str, SourceInfo] | None = None) -> ValidationReport:
     """Parse and check every table; returns the report (with a Dataset when there is no problem).
 
     ``raw`` maps table names (``orders``, ``customers``, ...) to DataFrames as read from files.
     ``now`` is the instant after which dates are "in the future" (default: the current time).
+    ``options.date_format`` fixes the date format of every date column (default: detected per
+    column, :mod:`forecasting.dates`); ``sources`` (from :func:`forecasting.io.read_sources`)
+    give each file's decimal separator and how it was read, for ``report.reading``.
     Tables are never modified in place.
     """
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
@@ -343,9 +400,18 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
     if "orders" not in raw or len(raw["orders"]) == 0:
         chk.table_problem("orders", None, "missing table", "the orders table is absent or empty",
                           "provide orders.csv or orders.parquet with at least one row")
+    date_format = options.date_format if options is not None else None
+    reading = []
     for name, df in raw.items():
         table = TABLES[name]
-        out = _parse_table(chk, table, df)
+        source = (sources or {}).get(name)
+        formats: dict[str, str] = {}
+        out = _parse_table(chk, table, df, source.decimal if source else ".", date_format,
+                           formats)
+        line = source.describe() if source else name
+        if formats:
+            line += "; dates: " + ", ".join(f"{c} {f}" for c, f in formats.items())
+        reading.append(line)
         _check_key(chk, table, out)
         if name == "orders":
             _check_orders(chk, out, now)
@@ -357,7 +423,8 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
         _check_future(chk, table, out, now)
         parsed[name] = out
     _check_orphans(chk, parsed)
-    report = ValidationReport(chk.problems, chk.repairs, parsed, context=context)
+    report = ValidationReport(chk.problems, chk.repairs, parsed, context=context,
+                              reading=reading)
     if report.ok and "orders" in parsed:
         report.dataset = Dataset(**parsed, repairs=dict(chk.repairs))
     for what, n in chk.repairs.items():
