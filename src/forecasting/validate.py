@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forecasting.dataset import Dataset
 from forecasting.dates import ISO, parse_dates
@@ -168,6 +170,45 @@ def _as_id(s: pd.Series) -> pd.Series:
     return text.mask(pd.isna(s) | (text == ""))
 
 
+def _arrow(s: pd.Series) -> pa.Array:
+    """The column as one Arrow array (no copy of the values for Arrow-backed text)."""
+    arr = pa.array(s.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _codes(s: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values (-1 where missing); equal values, equal codes."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        codes = s.to_numpy().view("i8").copy()
+        codes[s.isna().to_numpy()] = -1
+        return codes
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        enc = pc.dictionary_encode(_arrow(s)).indices
+        return pc.fill_null(enc, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.factorize(s)[0].astype(np.int64)
+
+
+def _key_codes(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per row for the combination of ``columns`` (-1 when one is missing)."""
+    out = np.zeros(len(df), np.int64)
+    missing = np.zeros(len(df), bool)
+    for c in columns:
+        codes = _codes(df[c])
+        missing |= codes < 0
+        _, codes = np.unique(codes, return_inverse=True)
+        out = out * (int(codes.max(initial=0)) + 1) + codes
+    return np.where(missing, -1, out)
+
+
+def _isin(s: pd.Series, values: pd.Series) -> np.ndarray:
+    """``s.isin(values)`` through Arrow's hash kernel (pandas builds Python lists for text)."""
+    try:
+        found = pc.is_in(_arrow(s), value_set=_arrow(values))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError):
+        return s.isin(values).to_numpy()
+
+
 _ISO_FIX = "write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (real calendar dates)"
 
 
@@ -210,6 +251,13 @@ def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype(float)
     text = raw if pd.api.types.is_string_dtype(raw) else raw.astype("str").where(raw.notna())
+    if decimal == "." and isinstance(text.dtype, pd.StringDtype) \
+            and text.dtype.storage == "pyarrow":
+        try:  # Arrow's parser: fast, and an error on the first value it cannot read
+            num = pc.cast(pc.utf8_trim_whitespace(_arrow(text)), pa.float64())
+            return pd.Series(num.to_numpy(zero_copy_only=False), index=raw.index)
+        except pa.ArrowInvalid:
+            pass  # some value is not a number: pandas below marks which
     if decimal == ",":
         dotted = text.str.contains(".", regex=False).fillna(False).astype(bool)
         text = text.str.replace(",", ".", regex=False).mask(dotted, "not a number")
@@ -280,7 +328,7 @@ def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame, decimal: str = 
                  date_format: str | None = None,
                  formats: dict[str, str] | None = None) -> pd.DataFrame | None:
     df = raw.copy()
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = pd.Index([str(c).strip() for c in df.columns], dtype=object)
     missing = [c for c in table.required_columns() if c not in df]
     one = str(df.columns[0]) if len(df.columns) == 1 else ""
     seps = [sep for sep in (";", ",", "\t", "|") if sep in one]
@@ -314,7 +362,8 @@ def _check_key(chk: _Checker, table: Table, df: pd.DataFrame) -> None:
         key = [ORDER_ID, PRODUCT_ID]
     if not key or any(k not in df for k in key):
         return
-    dup = df.duplicated(key, keep=False) & df[key].notna().all(axis=1)
+    codes = _key_codes(df, key)
+    dup = pd.Series(codes).duplicated(keep=False).to_numpy() & (codes >= 0)
     fix = "keep one row per key (remove exact duplicates)"
     if table.name == "orders":
         fix += "; give order lines a line_no when one order holds the same product twice"
@@ -345,12 +394,19 @@ def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp) -> None:
                 chk.problem("orders", col, "delivered before ordered", df, early,
                             f"{col} is before order_date",
                             f"check {col} and order_date of these lines", show=[ORDER_DATE])
-    if ORDER_ID in df and CUSTOMER_ID in df and len(df):
-        per_order = df.groupby(ORDER_ID, sort=False)[[CUSTOMER_ID, ORDER_DATE]].nunique()
-        bad_ids = per_order.index[(per_order > 1).any(axis=1)]
-        if len(bad_ids):
-            chk.problem("orders", ORDER_ID, "inconsistent order", df,
-                        df[ORDER_ID].isin(bad_ids),
+    same = [c for c in (CUSTOMER_ID, ORDER_DATE) if c in df]
+    if ORDER_ID in df and same and len(df):
+        order = _codes(df[ORDER_ID])
+        bad_order = np.zeros(int(order.max(initial=-1)) + 2, bool)  # last slot: no order id
+        for col in same:  # lines whose known value differs from the order's first known value
+            value = _codes(df[col])
+            known = (value >= 0) & (order >= 0)
+            first = np.full(len(bad_order), -1, np.int64)
+            first[order[known][::-1]] = value[known][::-1]
+            bad_order[order[known & (value != first[order])]] = True
+        bad_order[-1] = False
+        if bad_order.any():
+            chk.problem("orders", ORDER_ID, "inconsistent order", df, bad_order[order],
                         "lines of one order have different customer_id or order_date",
                         "give every line of an order the same customer and date, or use "
                         "separate order ids", show=[CUSTOMER_ID, ORDER_DATE])
@@ -368,12 +424,12 @@ def _check_orphans(chk: _Checker, tables: dict[str, pd.DataFrame]) -> None:
     customers = tables.get("customers")
     if customers is None or CUSTOMER_ID not in customers:
         return
-    known = pd.Index(customers[CUSTOMER_ID].dropna().unique())
+    known = customers[CUSTOMER_ID].dropna().drop_duplicates()
     for name in ("orders", "complaints", "surveys"):
         df = tables.get(name)
         if df is None or CUSTOMER_ID not in df:
             continue
-        orphan = df[CUSTOMER_ID].notna() & ~df[CUSTOMER_ID].isin(known)
+        orphan = df[CUSTOMER_ID].notna().to_numpy() & ~_isin(df[CUSTOMER_ID], known)
         chk.problem(name, CUSTOMER_ID, "orphan customer id", df, orphan,
                     "customer_id not in the customers table",
                     "add these customers to customers, or correct the ids")
