@@ -284,7 +284,11 @@ def _read_csv(path: Path, ext: str, options: ReadOptions, info: SourceInfo) -> p
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         msg = str(exc)
-        if "Expected" in msg and "columns" in msg:
+        likely = detect_delimiter(text, sep)
+        if likely != sep:
+            hint = (f"the delimiter looks like {likely!r}, not {sep!r}: give --sep {likely!r} "
+                    f"(or leave --sep out to detect it)")
+        elif "Expected" in msg and "columns" in msg:
             hint = (f"a line has another number of fields than the header (delimiter "
                     f"{sep!r}{', detected' if 'sep' in detected else ''}); is the delimiter "
                     f"right (--sep)? values that contain it must be quoted (a decimal comma in "
