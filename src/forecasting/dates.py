@@ -109,8 +109,8 @@ def parse_dates(s: pd.Series, date_format: str | None = None) -> DateParse:
     if pd.api.types.is_datetime64_any_dtype(s):
         return DateParse(s, None, False)
     text = s if pd.api.types.is_string_dtype(s) else s.astype("str").where(s.notna())
-    codes, uniques = pd.factorize(text.str.strip())
-    u = pd.Series(uniques, dtype="str")
+    codes, uniques = pd.factorize(text)
+    u = pd.Series(uniques, dtype="str").str.strip()
     empty = (u == "").to_numpy()
 
     def rows(mask_u: np.ndarray) -> np.ndarray:  # distinct values -> rows

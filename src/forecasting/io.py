@@ -230,23 +230,22 @@ def _detect_decimal(table: pa.Table, numbers: list[str], name: str) -> str | Non
     """``,`` when the number columns hold decimal commas and no dot; ``None`` when unclear."""
     import pyarrow.compute as pc
 
-    comma = dot = thousands_like = 0
-    for col in numbers:
-        arr = table.column(col)
-        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-            continue
-        has_comma = pc.match_substring(arr, ",")
-        comma += pc.sum(has_comma).as_py() or 0
-        dot += pc.sum(pc.match_substring(arr, ".")).as_py() or 0
-        thousands_like += pc.sum(pc.match_substring_regex(
-            arr, r"^\s*[+-]?\d{1,3}(,\d{3})+\s*$")).as_py() or 0
-    if comma and not dot:
-        if thousands_like == comma:
-            raise ForecastingError(
-                f"{name}: numbers such as '1,234' could mean 1.234 (decimal comma) or 1234 "
-                f"(thousands separator); say which with --decimal , or --decimal .")
-        return ","
-    return None
+    text = [table.column(c) for c in numbers
+            if pa.types.is_string(table.column(c).type)
+            or pa.types.is_large_string(table.column(c).type)]
+    if not any(pc.any(pc.match_substring(a, ",")).as_py() for a in text):
+        return None  # the usual case: one pass over each number column
+    if any(pc.any(pc.match_substring(a, ".")).as_py() for a in text):
+        return None  # dots and commas: '.' stays, the comma values are reported
+    pattern = r"^\s*[+-]?\d{1,3}(,\d{3})+\s*$"
+    comma = sum(pc.sum(pc.match_substring(a, ",")).as_py() or 0 for a in text)
+    thousands_like = sum(pc.sum(pc.match_substring_regex(a, pattern)).as_py() or 0
+                         for a in text)
+    if thousands_like == comma:
+        raise ForecastingError(
+            f"{name}: numbers such as '1,234' could mean 1.234 (decimal comma) or 1234 "
+            f"(thousands separator); say which with --decimal , or --decimal .")
+    return ","
 
 
 # --- reading -------------------------------------------------------------------------------

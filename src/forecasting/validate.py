@@ -177,26 +177,27 @@ def _arrow(s: pd.Series) -> pa.Array:
 
 
 def _codes(s: pd.Series) -> np.ndarray:
-    """Integer codes of a column's values (-1 where missing); equal values, equal codes."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        codes = s.to_numpy().view("i8").copy()
-        codes[s.isna().to_numpy()] = -1
-        return codes
+    """Integer codes 0..n-1 of a column's distinct values, -1 where missing."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        enc = pc.dictionary_encode(_arrow(s)).indices
+        enc = pc.dictionary_encode(_arrow(s)).indices  # Arrow's hash, no Python objects
         return pc.fill_null(enc, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     return pd.factorize(s)[0].astype(np.int64)
 
 
-def _key_codes(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One integer per row for the combination of ``columns`` (-1 when one is missing)."""
+def _key_codes(df: pd.DataFrame, columns: list[str], cache: dict) -> np.ndarray:
+    """One integer per row for the combination of ``columns`` (-1 when one is missing);
+    ``cache`` keeps each column's codes for the other checks of the same table."""
     out = np.zeros(len(df), np.int64)
     missing = np.zeros(len(df), bool)
     for c in columns:
-        codes = _codes(df[c])
+        if c not in cache:
+            cache[c] = _codes(df[c])
+        codes = cache[c]
         missing |= codes < 0
-        _, codes = np.unique(codes, return_inverse=True)
-        out = out * (int(codes.max(initial=0)) + 1) + codes
+        width = int(codes.max(initial=0)) + 1
+        if int(out.max(initial=0)) >= (1 << 62) // width:  # keep the combination in int64
+            out = pd.factorize(out)[0]
+        out = out * width + codes
     return np.where(missing, -1, out)
 
 
@@ -269,11 +270,14 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
                   formats: dict[str, str] | None = None) -> pd.Series:
     raw = df[col.name]
     present = raw.notna()
+    stripped = None  # text without surrounding spaces, computed once per column
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        present &= raw.astype("str").str.strip() != ""
+        stripped = raw.astype("str").str.strip()
+        present &= stripped != ""
     name, t = col.name, table.name
     if col.kind == "id":
-        out = _as_id(raw)
+        out = stripped.mask(~present) if stripped is not None and raw.dtype != object \
+            else _as_id(raw)
     elif col.kind == "datetime":
         out = _check_dates(chk, t, name, df, present, date_format,
                            formats if formats is not None else {})
@@ -304,7 +308,8 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
             chk.problem(t, name, "out of range", df, outside, f"must be {rng}",
                         f"keep {t}.{name} within {rng}")
     elif col.kind == "category":
-        text = raw.astype("str").str.strip().str.lower().mask(~present)
+        text = (stripped if stripped is not None else raw.astype("str").str.strip()
+                ).str.lower().mask(~present)
         unknown = text.notna() & ~text.isin(col.allowed or ())
         if col.repair_to is not None:
             chk.repair(f"{t}.{name}: unknown value -> {col.repair_to}", int(unknown.sum()))
@@ -316,7 +321,8 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
                         f"(or leave it empty)")
         out = text
     else:
-        out = raw.astype("str").str.strip().mask(~present)
+        out = (stripped if stripped is not None else raw.astype("str").str.strip()
+               ).mask(~present)
     if not col.nullable:
         missing = ~present
         chk.problem(t, name, "missing value", df, missing, "required value is empty",
@@ -356,13 +362,13 @@ def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame, decimal: str = 
     return df
 
 
-def _check_key(chk: _Checker, table: Table, df: pd.DataFrame) -> None:
+def _check_key(chk: _Checker, table: Table, df: pd.DataFrame, cache: dict) -> None:
     key = list(table.key)
     if table.name == "orders" and LINE_NO not in df:
         key = [ORDER_ID, PRODUCT_ID]
     if not key or any(k not in df for k in key):
         return
-    codes = _key_codes(df, key)
+    codes = _key_codes(df, key, cache)
     dup = pd.Series(codes).duplicated(keep=False).to_numpy() & (codes >= 0)
     fix = "keep one row per key (remove exact duplicates)"
     if table.name == "orders":
@@ -371,7 +377,7 @@ def _check_key(chk: _Checker, table: Table, df: pd.DataFrame) -> None:
                 f"rows share the same {' + '.join(key)}", fix, show=key)
 
 
-def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp) -> None:
+def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp, cache: dict) -> None:
     if STATUS in df:
         empty = df[STATUS].isna()
         chk.repair("orders.status: empty -> completed", int(empty.sum()))
@@ -396,7 +402,7 @@ def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp) -> None:
                             f"check {col} and order_date of these lines", show=[ORDER_DATE])
     same = [c for c in (CUSTOMER_ID, ORDER_DATE) if c in df]
     if ORDER_ID in df and same and len(df):
-        order = _codes(df[ORDER_ID])
+        order = cache[ORDER_ID] if ORDER_ID in cache else _codes(df[ORDER_ID])
         bad_order = np.zeros(int(order.max(initial=-1)) + 2, bool)  # last slot: no order id
         for col in same:  # lines whose known value differs from the order's first known value
             value = _codes(df[col])
@@ -468,9 +474,10 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
         if formats:
             line += "; dates: " + ", ".join(f"{c} {f}" for c, f in formats.items())
         reading.append(line)
-        _check_key(chk, table, out)
+        codes: dict[str, np.ndarray] = {}  # column -> value codes, shared by the checks
+        _check_key(chk, table, out, codes)
         if name == "orders":
-            _check_orders(chk, out, now)
+            _check_orders(chk, out, now, codes)
         if name == "complaints" and OPENED_AT in out and RESOLVED_AT in out:
             early = out[RESOLVED_AT].notna() & (out[RESOLVED_AT] < out[OPENED_AT])
             chk.problem(COMPLAINTS.name, RESOLVED_AT, "resolved before opened", out, early,
