@@ -11,6 +11,8 @@ missing column              a required column is absent
 missing value               a required value is empty
 wrong type                  a number or id column holds something else (``"abc"``, ``inf``)
 unparseable date            a date that is not a real calendar date (``2023-13-45``)
+mixed date formats          one column needs two formats (``13/01/2024``, ``01/14/2024``)
+ambiguous date format       every value reads day-first and month-first, differently
 not a whole number          ``line_no`` with a fraction
 out of range                csat/dimensions outside 1-5, nps outside 0-10, stock below 0
 unknown value               an order status outside completed/cancelled/returned
