@@ -87,27 +87,27 @@ value reads both day-first and month-first (no day above 12), is an error asking
 --date-format, never a guess."""
 
 
+_READ_OPTIONS = (  # flag, metavar, help (each names its own default)
+    ("--encoding", "NAME", "text encoding of CSV files, e.g. utf-8, gb18030 (GBK), cp1252 "
+                           "(default: a BOM, else UTF-8, else GB18030 or Windows-1252)"),
+    ("--sep", "CHAR", "CSV delimiter: ',' ';' '|' or tab (default: detected from the first "
+                      "lines)"),
+    ("--decimal", "{.|,}", "decimal separator of numbers (default: ',' when the number "
+                           "columns hold decimal commas and no dot)"),
+    ("--date-format", "FORMAT", "iso (2024-01-31, 2024/1/31), dayfirst (31/01/2024, "
+                                "31.01.2024), monthfirst (01/31/2024) or a strptime pattern "
+                                "like %%d.%%m.%%Y (default: detected per column)"),
+    ("--columns", "FILE", "TOML file mapping your column names to the contract's, one table "
+                          "each: [orders] then \"订单号\" = \"order_id\""),
+)
+
+
 def add_read_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that reads DATA_DIR; :func:`read_options` reads them."""
     g = parser.add_argument_group("reading DATA_DIR", READ_HELP)
-    # each help names its own default; "%(default).0s" prints nothing and stops the
-    # formatter from appending "(default: None)"
-    g.add_argument("--encoding", default=None,
-                   help="text encoding of CSV files, e.g. utf-8, gb18030 (GBK), cp1252 "
-                        "(default: a BOM, else UTF-8, else GB18030 or Windows-1252)%(default).0s")
-    g.add_argument("--sep", default=None,
-                   help="CSV delimiter: ',' ';' '|' or tab (default: detected from the "
-                        "first lines)%(default).0s")
-    g.add_argument("--decimal", default=None, choices=(".", ","), metavar="{.|,}",
-                   help="decimal separator of numbers (default: ',' when the number columns "
-                        "hold decimal commas and no dot)%(default).0s")
-    g.add_argument("--date-format", default=None, metavar="FORMAT",
-                   help="iso (2024-01-31, 2024/1/31), dayfirst (31/01/2024, 31.01.2024), "
-                        "monthfirst (01/31/2024) or a strptime pattern like %%d.%%m.%%Y "
-                        "(default: detected per column)%(default).0s")
-    g.add_argument("--columns", default=None, metavar="FILE",
-                   help="TOML file mapping your column names to the contract's, one table "
-                        "each: [orders] then \"订单号\" = \"order_id\"%(default).0s")
+    for flag, metavar, text in _READ_OPTIONS:
+        # "%(default).0s" prints nothing and keeps the formatter from adding "(default: None)"
+        g.add_argument(flag, default=None, metavar=metavar, help=text + "%(default).0s")
 
 
 def read_options(args: argparse.Namespace):
