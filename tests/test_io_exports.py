@@ -70,6 +70,15 @@ def test_gbk_export_with_chinese_column_names_validates_through_columns(tmp_path
     assert o["amount"].tolist() == [36.5, 12.0, 24.4]
 
 
+def test_gbk_whose_first_64_kb_are_ascii_is_still_detected(tmp_path):
+    rows = [f"o{i},c{i % 97},p1,2024-01-01,1,10" for i in range(4000)]  # about 120 KB
+    write(tmp_path / "orders.csv", "\n".join([HEADER, *rows, "o9999,张三,p1,2024-01-02,1,10"]),
+          encoding="gbk")
+    report = validate(tmp_path)
+    assert report.ok and "encoding gb18030 (detected)" in report.reading[0]
+    assert report.dataset.orders["customer_id"].iloc[-1] == "张三"
+
+
 def test_gbk_without_the_column_map_says_how_to_map(tmp_path):
     write(tmp_path / "orders.csv", GBK_ORDERS, encoding="gbk")
     report = validate(tmp_path)

@@ -182,14 +182,15 @@ def _suffix(path: Path) -> str:
 
 
 # --- detection -----------------------------------------------------------------------------
-def _head(path: Path) -> bytes:
+def _head(path: Path, size: int = _SAMPLE_BYTES) -> bytes:
+    """The first ``size`` bytes of the (uncompressed) file; all of it with ``size=-1``."""
     if path.name.lower().endswith(".gz"):
         import gzip
 
         with gzip.open(path, "rb") as f:
-            return f.read(_SAMPLE_BYTES)
+            return f.read(size)
     with open(path, "rb") as f:
-        return f.read(_SAMPLE_BYTES)
+        return f.read(size)
 
 
 def detect_encoding(sample: bytes, name: str = "file") -> str:
@@ -271,16 +272,29 @@ def _read_csv(path: Path, ext: str, options: ReadOptions, info: SourceInfo) -> p
         sep = detect_delimiter(text, "\t" if ext == ".tsv" else ",")
         detected.append("sep")
     header = next(csv.reader(text.splitlines()[:1], delimiter=sep), [])
-    info.encoding, info.sep, info.detected = encoding, sep, tuple(detected)
-    arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig", "utf8") else encoding
-    try:
+
+    def read(encoding: str) -> pa.Table:
         return pv.read_csv(
             path,
-            read_options=pv.ReadOptions(encoding=arrow_encoding, block_size=1 << 24),
+            read_options=pv.ReadOptions(
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig", "utf8") else encoding,
+                block_size=1 << 24),
             parse_options=pv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pv.ConvertOptions(
                 column_types={h: pa.string() for h in header}, null_values=[""],
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
+
+    try:
+        try:
+            table = read(encoding)
+        except pa.ArrowInvalid as exc:
+            if "UTF8" not in str(exc) or "encoding" not in detected:
+                raise
+            # valid UTF-8 at the start, not further on: detect again where it breaks
+            encoding = detect_encoding(_around_first_non_utf8(path), path.name)
+            log.info("%s: not UTF-8 after its first %d bytes; reading it as %s", path.name,
+                     _SAMPLE_BYTES, encoding)
+            table = read(encoding)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         msg = str(exc)
         likely = detect_delimiter(text, sep)
@@ -294,11 +308,24 @@ def _read_csv(path: Path, ext: str, options: ReadOptions, info: SourceInfo) -> p
                     f"a comma-separated file?)")
         elif "UTF8" in msg or isinstance(exc, UnicodeDecodeError):
             hint = (f"the text is not valid {encoding}"
-                    f"{' (detected from the first lines)' if 'encoding' in detected else ''}; "
-                    f"give its encoding with --encoding (gb18030, cp1252, ...)")
+                    f"{' (detected)' if 'encoding' in detected else ''}; give its encoding "
+                    f"with --encoding (gb18030, cp1252, ...)")
         else:
             hint = "check the file is a CSV export"
         raise ForecastingError(f"{path}: cannot be read as CSV: {hint}. ({msg[:300]})") from exc
+    info.encoding, info.sep, info.detected = encoding, sep, tuple(detected)
+    return table
+
+
+def _around_first_non_utf8(path: Path) -> bytes:
+    """A sample of the file from shortly before its first byte that is not UTF-8."""
+    data = _head(path, -1)
+    try:
+        data.decode("utf-8")
+        return data[:_SAMPLE_BYTES]
+    except UnicodeDecodeError as exc:
+        start = max(0, data.rfind(b"\n", 0, exc.start) + 1)
+        return data[start:start + _SAMPLE_BYTES]
 
 
 def _cell_text(v) -> str | None:
@@ -326,7 +353,8 @@ def _read_excel(path: Path) -> pa.Table:
     if not rows:
         raise ForecastingError(f"{path}: the first sheet is empty; put the table (with a "
                                f"header row) on the first sheet")
-    header = [str(h).strip() for h in rows[0]]
+    header = [str(h).strip() if h not in (None, "") else f"column_{i + 1}"
+              for i, h in enumerate(rows[0])]
     body = [r for r in rows[1:] if any(v not in (None, "") for v in r)]
     cols = {}
     for i, h in enumerate(header):

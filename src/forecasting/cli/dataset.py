@@ -14,11 +14,13 @@ def register(commands, train, promote) -> None:
     p = add_command(
         commands, "validate", help="check a data set against the data contract",
         description="Read every table in DATA_DIR (orders, customers, complaints, surveys, "
-                    "inventory, products; CSV or Parquet) and check every rule of the data "
-                    "contract. Exit 0 and print a summary (rows, customers, date range per "
-                    "table), or exit 1 and print EVERY problem: table, column, rule, count, up "
-                    "to 5 offending rows and how to fix it. Repairs (an unknown complaint "
-                    "category becomes 'other') are counted in the summary.")
+                    "inventory, products; CSV, Excel .xlsx or Parquet) and check every rule of "
+                    "the data contract. Exit 0 and print how each file was read (encoding, "
+                    "delimiter, decimal separator, column names, date format per column: given "
+                    "or detected) and a summary (rows, customers, date range per table), or "
+                    "exit 1 and print EVERY problem: table, column, rule, count, up to 5 "
+                    "offending rows and how to fix it. Repairs (an unknown complaint category "
+                    "becomes 'other') are counted in the summary.")
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one file per table")
     p.add_argument("--now", default=None,
                    help="dates after this instant count as 'in the future' (default: now)")
