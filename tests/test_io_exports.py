@@ -110,20 +110,23 @@ def test_semicolon_export_with_decimal_commas_validates(tmp_path):
     write(tmp_path / "orders.csv", EURO_ORDERS.replace("A-3;K001;P02;28.02.2024;-1;-7,25",
                                                        "A-3;K001;P02;28.02.2024;1;7,25"),
           encoding="cp1252")
-    write(tmp_path / "customers.csv", "customer_id;name\nK001;Müller GmbH\nK002;Señor Café",
+    write(tmp_path / "customers.csv",
+          "customer_id;name;credit_limit\nK001;Müller GmbH;5000,50\nK002;Señor Café;250",
           encoding="cp1252")
     report = validate(tmp_path)
     assert report.ok, [p.format() for p in report.problems]
     orders_line = next(x for x in report.reading if x.startswith("orders.csv"))
     assert "delimiter ';' (detected)" in orders_line and "decimal ',' (detected)" in orders_line
     assert "order_date dayfirst (detected)" in orders_line
-    assert "encoding cp1252 (detected)" in next(x for x in report.reading
-                                                if x.startswith("customers.csv"))
+    customers_line = next(x for x in report.reading if x.startswith("customers.csv"))
+    assert "encoding cp1252 (detected)" in customers_line
+    assert "decimal ',' (detected), also read in credit_limit" in customers_line
     o = report.dataset.orders
     assert o["amount"].tolist() == [36.5, 12.0, 7.25]
     assert o["order_date"].tolist() == [pd.Timestamp("2024-01-13"), pd.Timestamp("2024-01-02"),
                                         pd.Timestamp("2024-02-28")]
     assert report.dataset.customers["name"].tolist() == ["Müller GmbH", "Señor Café"]
+    assert report.dataset.customers["credit_limit"].tolist() == ["5000.50", "250"]
 
 
 def test_with_a_decimal_comma_a_thousands_dot_is_not_read_silently(tmp_path):

@@ -154,6 +154,7 @@ class SourceInfo:
     decimal: str = "."
     detected: tuple[str, ...] = ()  # which of encoding, sep, decimal were detected
     renamed: dict[str, str] = field(default_factory=dict)
+    comma_attributes: tuple[str, ...] = ()  # extra columns whose decimal commas became dots
 
     def describe(self) -> str:
         """``orders.csv: encoding gb18030 (detected), delimiter ';' (detected), ...``"""
@@ -166,7 +167,9 @@ class SourceInfo:
         if self.sep is not None:
             parts.append(f"delimiter {self.sep!r} ({how('sep')})")
         if self.kind != "parquet":
-            parts.append(f"decimal {self.decimal!r} ({how('decimal')})")
+            parts.append(f"decimal {self.decimal!r} ({how('decimal')})" + (
+                f", also read in {', '.join(self.comma_attributes)}"
+                if self.comma_attributes else ""))
         if self.renamed:
             parts.append("columns renamed: " + ", ".join(
                 f"{k} -> {v}" for k, v in self.renamed.items()))
@@ -227,14 +230,35 @@ def detect_delimiter(text: str, default: str = ",") -> str:
     return best
 
 
-def _detect_decimal(table: pa.Table, numbers: list[str], name: str) -> str | None:
-    """``,`` when the number columns hold decimal commas and no dot; ``None`` when unclear."""
+def _is_text(arr) -> bool:
+    return pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+
+
+def _comma_attributes(table: pa.Table, name: str) -> list[str]:
+    """Extra (non-contract) text columns holding only numbers with decimal commas
+    (``5000,50``): attributes that are numbers when the decimal separator is ``,``."""
     import pyarrow.compute as pc
 
-    text = [table.column(c) for c in numbers
-            if pa.types.is_string(table.column(c).type)
-            or pa.types.is_large_string(table.column(c).type)]
-    if not any(pc.any(pc.match_substring(a, ",")).as_py() for a in text):
+    contract = set(TABLES[name].column_names()) if name in TABLES else set()
+    out = []
+    for c in table.column_names:
+        arr = table.column(c)
+        if c in contract or not _is_text(arr) or not pc.any(pc.match_substring(arr, ",")).as_py():
+            continue
+        if pc.all(pc.match_substring_regex(arr, r"^\s*[+-]?\d+(,\d+)?\s*$")).as_py():
+            out.append(c)
+    return out
+
+
+def _detect_decimal(table: pa.Table, numbers: list[str], name: str,
+                    comma_attributes: bool = False) -> str | None:
+    """``,`` when the number columns (or extra all-number columns) hold decimal commas and the
+    number columns no dot; ``None`` when unclear."""
+    import pyarrow.compute as pc
+
+    text = [table.column(c) for c in numbers if _is_text(table.column(c))]
+    if not comma_attributes and not any(pc.any(pc.match_substring(a, ",")).as_py()
+                                        for a in text):
         return None  # the usual case: one pass over each number column
     if any(pc.any(pc.match_substring(a, ".")).as_py() for a in text):
         return None  # dots and commas: '.' stays, the comma values are reported
@@ -242,7 +266,7 @@ def _detect_decimal(table: pa.Table, numbers: list[str], name: str) -> str | Non
     comma = sum(pc.sum(pc.match_substring(a, ",")).as_py() or 0 for a in text)
     thousands_like = sum(pc.sum(pc.match_substring_regex(a, pattern)).as_py() or 0
                          for a in text)
-    if thousands_like == comma:
+    if thousands_like == comma and comma:
         raise ForecastingError(
             f"{name}: numbers such as '1,234' could mean 1.234 (decimal comma) or 1234 "
             f"(thousands separator); say which with --decimal , or --decimal .")
@@ -414,13 +438,21 @@ def read_source(path: str | Path, options: ReadOptions | None = None,
             f".json")
     if table is not None:
         data = _rename(data, options.columns.get(table, {}), path, info)
+        attributes = _comma_attributes(data, table)
         if options.decimal is not None:
             info.decimal = options.decimal
         elif info.kind != "parquet" and table in TABLES:
             numbers = [c.name for c in TABLES[table].columns
                        if c.kind in ("number", "int") and c.name in data.column_names]
-            info.decimal = _detect_decimal(data, numbers, str(path)) or "."
+            info.decimal = _detect_decimal(data, numbers, str(path), bool(attributes)) or "."
             info.detected = (*info.detected, "decimal")
+        if info.decimal == "," and attributes:  # contract numbers: parsed in validation
+            import pyarrow.compute as pc
+
+            for name in attributes:
+                i = data.column_names.index(name)
+                data = data.set_column(i, name, pc.replace_substring(data.column(i), ",", "."))
+            info.comma_attributes = tuple(attributes)
     return data.to_pandas(), info
 
 
