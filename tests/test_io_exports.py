@@ -279,3 +279,9 @@ def test_data_error_from_a_bad_export_lists_every_problem(tmp_path):
     with pytest.raises(DataError) as err:
         read_dataset(tmp_path, now=NOW)
     assert "orders.order_date" in str(err.value) and "31.02.2024" in str(err.value)
+
+
+def test_a_column_named_twice_is_reported_not_renamed(tmp_path):
+    write(tmp_path / "orders.csv", HEADER + ",amount\no1,c1,p1,2024-01-01,1,10,12")
+    report = validate(tmp_path)
+    assert [(p.column, p.rule) for p in report.problems] == [("amount", "duplicate column")]

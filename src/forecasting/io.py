@@ -234,19 +234,19 @@ def _is_text(arr) -> bool:
     return pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
 
 
-def _comma_attributes(table: pa.Table, name: str) -> list[str]:
-    """Extra (non-contract) text columns holding only numbers with decimal commas
-    (``5000,50``): attributes that are numbers when the decimal separator is ``,``."""
+def _comma_attributes(table: pa.Table, name: str) -> list[int]:
+    """Positions of extra (non-contract) text columns holding only numbers with decimal
+    commas (``5000,50``): attributes that are numbers when the decimal separator is ``,``."""
     import pyarrow.compute as pc
 
     contract = set(TABLES[name].column_names()) if name in TABLES else set()
     out = []
-    for c in table.column_names:
-        arr = table.column(c)
+    for i, c in enumerate(table.column_names):
+        arr = table.column(i)
         if c in contract or not _is_text(arr) or not pc.any(pc.match_substring(arr, ",")).as_py():
             continue
         if pc.all(pc.match_substring_regex(arr, r"^\s*[+-]?\d+(,\d+)?\s*$")).as_py():
-            out.append(c)
+            out.append(i)
     return out
 
 
@@ -256,7 +256,8 @@ def _detect_decimal(table: pa.Table, numbers: list[str], name: str,
     number columns no dot; ``None`` when unclear."""
     import pyarrow.compute as pc
 
-    text = [table.column(c) for c in numbers if _is_text(table.column(c))]
+    text = [table.column(i) for i, c in enumerate(table.column_names)
+            if c in numbers and _is_text(table.column(i))]
     if not comma_attributes and not any(pc.any(pc.match_substring(a, ",")).as_py()
                                         for a in text):
         return None  # the usual case: one pass over each number column
@@ -380,12 +381,9 @@ def _read_excel(path: Path) -> pa.Table:
     header = [str(h).strip() if h not in (None, "") else f"column_{i + 1}"
               for i, h in enumerate(rows[0])]
     body = [r for r in rows[1:] if any(v not in (None, "") for v in r)]
-    cols = {}
-    for i, h in enumerate(header):
-        name = h if h not in cols else f"{h}.{i}"
-        cols[name] = pa.array([_cell_text(r[i]) if i < len(r) else None for r in body],
-                              type=pa.string())
-    return pa.table(cols)
+    columns = [pa.array([_cell_text(r[i]) if i < len(r) else None for r in body],
+                        type=pa.string()) for i in range(len(header))]
+    return pa.Table.from_arrays(columns, names=header)  # a repeated name is reported later
 
 
 def _rename(table: pa.Table, mapping: dict[str, str], path: Path,
@@ -449,10 +447,10 @@ def read_source(path: str | Path, options: ReadOptions | None = None,
         if info.decimal == "," and attributes:  # contract numbers: parsed in validation
             import pyarrow.compute as pc
 
-            for name in attributes:
-                i = data.column_names.index(name)
-                data = data.set_column(i, name, pc.replace_substring(data.column(i), ",", "."))
-            info.comma_attributes = tuple(attributes)
+            for i in attributes:
+                data = data.set_column(i, data.column_names[i],
+                                       pc.replace_substring(data.column(i), ",", "."))
+            info.comma_attributes = tuple(data.column_names[i] for i in attributes)
     return data.to_pandas(), info
 
 
