@@ -155,9 +155,6 @@ class _Checker:
 
 def _as_id(s: pd.Series) -> pd.Series:
     """Ids as text: integral floats lose their ``.0`` (``17850.0`` -> ``"17850"``)."""
-    if pd.api.types.is_string_dtype(s) and not s.dtype == object:
-        text = s.str.strip()
-        return text.mask(text == "")
     if pd.api.types.is_float_dtype(s):
         whole = s.dropna()
         if len(whole) and bool((whole == np.floor(whole)).all()):
