@@ -242,6 +242,15 @@ def test_ambiguous_dates_ask_for_date_format(tmp_path):
     assert "order_date monthfirst (given)" in given.reading[0]
 
 
+def test_a_given_format_leaves_iso_columns_iso(tmp_path):
+    rows = ["o1,c1,p1,02/01/2024,1,10,2024-01-09", "o2,c1,p1,03/01/2024,1,10,2024-01-10"]
+    write(tmp_path / "orders.csv", "\n".join([HEADER + ",promised_date", *rows]))
+    report = validate(tmp_path, date_format="dayfirst")
+    assert report.ok, [p.format() for p in report.problems]
+    assert "order_date dayfirst (given), promised_date iso (detected)" in report.reading[0]
+    assert report.dataset.orders["order_date"].dt.day.tolist() == [2, 3]
+
+
 def test_a_strptime_pattern_is_used_as_given(tmp_path):
     report = validate(dates_file(tmp_path, ["05 Jan 2024", "31 Jan 2024", "1 Feb 2024"]),
                       date_format="%d %b %Y")

@@ -9,7 +9,8 @@ Formats (``--date-format``):
 * ``monthfirst`` -- ``01/31/2024`` and the like (US exports);
 * any strptime pattern, e.g. ``%d %b %Y`` or ``%Y%m%d``.
 
-Without a given format each column is detected on its distinct values: ``iso`` when every value
+A given format applies to every date column that is not all ISO (a column written entirely
+``2024-01-31`` stays ISO: it cannot be misread). Without a given format each column is detected on its distinct values: ``iso`` when every value
 parses so; else ``dayfirst`` or ``monthfirst`` when exactly one of them reads every value.
 When both read every value and give different dates (every day is 12 or less), the column is
 **ambiguous**: it is an error asking for ``--date-format``, never a guess. When no single format
@@ -122,12 +123,14 @@ def parse_dates(s: pd.Series, date_format: str | None = None) -> DateParse:
         values[np.append(empty, False)[codes]] = np.datetime64("NaT", "us")
         return DateParse(pd.Series(values, index=s.index), fmt, detected, **kw)
 
-    if date_format is not None:
-        return result(_with(date_format, u), date_format, False)
     iso = _iso(u)
     ok_iso = (iso.notna().to_numpy() | empty)
-    if ok_iso.all():
-        return result(iso, ISO, True)
+    if ok_iso.all() and date_format in (None, ISO):
+        return result(iso, ISO, date_format is None)
+    if date_format is not None:
+        if ok_iso.all() and ok_iso.any():  # ISO is never ambiguous: a column all in ISO
+            return result(iso, ISO, True)  # stays ISO whatever format the others need
+        return result(_with(date_format, u), date_format, False)
     dmy, mdy = _xy(u, True), _xy(u, False)
     ok_d, ok_m = dmy.notna().to_numpy() | empty, mdy.notna().to_numpy() | empty
     if ok_d.all() and ok_m.all():

@@ -84,7 +84,8 @@ How the files of DATA_DIR are written (CSV, .xlsx first sheet, Parquet). Each op
 detected per file (dates: per column) when not given, and the validate summary says what was
 used. Dates: one format per column; a column whose values need two formats, or whose every
 value reads both day-first and month-first (no day above 12), is an error asking for
---date-format, never a guess."""
+--date-format, never a guess. A given --date-format applies to every date column that is not
+written entirely in ISO (YYYY-MM-DD)."""
 
 
 _READ_OPTIONS = (  # flag, metavar, help (each names its own default)
