@@ -1,7 +1,8 @@
 """Benchmark: customer features at one cutoff on about 1M order lines / 50k customers.
 
-The same seeded sample is written twice, as Parquet and as CSV (as ``forecasting sample``
-writes it). Prints one table, the Parquet figures being the baseline of the same run: time to
+The same seeded sample is written as Parquet, as CSV (as ``forecasting sample`` writes it), and
+with orders.csv as an ERP export on a Chinese Windows writes it (GB18030, ';', decimal commas,
+31.01.2024 dates, Chinese column names mapped with --columns). Prints one table, the Parquet figures being the baseline of the same run: time to
 read the tables only, to read and validate them, to build the features, and the whole
 ``forecasting features`` command (a subprocess, as a user runs it) from each format.
 
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 from forecasting.features import build_features
-from forecasting.io import read_dataset, read_raw_tables
+from forecasting.io import ReadOptions, read_dataset, read_raw_tables
 from forecasting.sample import generate, write
 
 log = logging.getLogger("bench_features")
@@ -40,11 +41,38 @@ def _best(fn, repeat: int) -> tuple[float, object, float]:
     return min(times), out, statistics.median(times)
 
 
-def _command(folder: Path, as_of: str, out: Path) -> float:
+EXPORT_NAMES = {"order_id": "订单号", "customer_id": "客户", "order_date": "日期",
+                "amount": "金额"}
+
+
+def _write_export(csv_dir: Path, out_dir: Path) -> list[str]:
+    """The CSV data set with orders.csv as an ERP export; returns the extra CLI arguments."""
+    import shutil
+
+    import pandas as pd
+
+    out_dir.mkdir()
+    for f in csv_dir.iterdir():
+        if f.name != "orders.csv":
+            shutil.copy(f, out_dir / f.name)
+    o = pd.read_csv(csv_dir / "orders.csv", dtype=str, keep_default_na=False)
+    for c in ("order_date", "promised_date", "delivered_date"):
+        o[c] = pd.to_datetime(o[c].replace("", None)).dt.strftime("%d.%m.%Y").fillna("")
+    o["amount"] = o["amount"].str.replace(".", ",", regex=False)
+    o["quantity"] = o["quantity"].str.replace(".0", "", regex=False)
+    o.rename(columns=EXPORT_NAMES).to_csv(out_dir / "orders.csv", sep=";", index=False,
+                                          encoding="gb18030", lineterminator="\r\n")
+    mapping = "\n".join(f'"{theirs}" = "{ours}"' for ours, theirs in EXPORT_NAMES.items())
+    (out_dir / "columns.toml").write_text(f"[orders]\n{mapping}\n", encoding="utf-8")
+    return ["--columns", str(out_dir / "columns.toml")]
+
+
+def _command(folder: Path, as_of: str, out: Path, *extra: str) -> float:
     """``forecasting features`` as a user runs it; returns the read + validate seconds it
     logs (a fresh process: imports and first allocations included); fails if it fails."""
     r = subprocess.run([sys.executable, "-m", "forecasting", "features", str(folder),
-                        "--as-of", as_of, "--out", str(out)], check=True, capture_output=True,
+                        "--as-of", as_of, "--out", str(out), *extra], check=True,
+                       capture_output=True,
                        text=True, env={**os.environ, "OMP_NUM_THREADS": os.environ.get(
                            "OMP_NUM_THREADS", "1")})
     return float(re.search(r"\(read ([0-9.]+) s", r.stderr).group(1))
@@ -91,6 +119,15 @@ def main() -> None:
                      statistics.median(wall)))
         rows.append(("  its read + validate (as it logs it, fresh process)", min(logged),
                      statistics.median(logged)))
+        extra = _write_export(csv_dir, Path(tmp, "export"))
+        options = ReadOptions.from_strings(columns=extra[1])
+        best, ds_export, med = _best(lambda: read_dataset(Path(tmp, "export"), options=options),
+                                     args.repeat)
+        rows.append(("read + validate, ERP export (GB18030 ; 1,5 31.01.2024)", best, med))
+        best, _, med = _best(lambda: _command(Path(tmp, "export"), args.as_of, out, *extra),
+                             args.repeat)
+        rows.append(("`forecasting features`, whole command, ERP export", best, med))
+        same_export = build_features(ds_export, args.as_of).equals(f)
         same = build_features(ds_csv, args.as_of).equals(f)
     print(f"\nfeatures benchmark: {sizes['orders']:,} order lines, {sizes['customers']:,} "
           f"customers, {sizes.get('complaints', 0):,} complaints, {sizes.get('surveys', 0):,} "
@@ -98,7 +135,8 @@ def main() -> None:
     print(f"{'step':<58} {'best s':>8} {'median s':>9} {'x read':>7}")
     for name, best, med in rows:
         print(f"{name:<58} {best:>8.2f} {med:>9.2f} {best / read:>7.1f}")
-    print(f"\nfeatures from CSV equal features from Parquet: {same}")
+    print(f"\nfeatures from CSV equal features from Parquet: {same}; from the ERP export: "
+          f"{same_export}")
     for what, value, target in (("build_features", feats, 5.0),
                                 ("CSV read + validate", csv_validated, 3.0),
                                 ("features command on CSV", cmd_csv, 8.0)):

@@ -251,11 +251,15 @@ def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype(float)
     text = raw if pd.api.types.is_string_dtype(raw) else raw.astype("str").where(raw.notna())
-    if decimal == "." and isinstance(text.dtype, pd.StringDtype) \
-            and text.dtype.storage == "pyarrow":
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        arr = pc.utf8_trim_whitespace(_arrow(text))
+        if decimal == ",":  # with a dot somewhere, pandas below marks those rows
+            arr = None if pc.any(pc.match_substring(arr, ".")).as_py() else \
+                pc.replace_substring(arr, ",", ".")
         try:  # Arrow's parser: fast, and an error on the first value it cannot read
-            num = pc.cast(pc.utf8_trim_whitespace(_arrow(text)), pa.float64())
-            return pd.Series(num.to_numpy(zero_copy_only=False), index=raw.index)
+            if arr is not None:
+                num = pc.cast(arr, pa.float64())
+                return pd.Series(num.to_numpy(zero_copy_only=False), index=raw.index)
         except pa.ArrowInvalid:
             pass  # some value is not a number: pandas below marks which
     if decimal == ",":
