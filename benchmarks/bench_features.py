@@ -2,9 +2,10 @@
 
 The same seeded sample is written as Parquet, as CSV (as ``forecasting sample`` writes it), and
 with orders.csv as an ERP export on a Chinese Windows writes it (GB18030, ';', decimal commas,
-31.01.2024 dates, Chinese column names mapped with --columns). Prints one table, the Parquet figures being the baseline of the same run: time to
-read the tables only, to read and validate them, to build the features, and the whole
-``forecasting features`` command (a subprocess, as a user runs it) from each format.
+31.01.2024 dates, Chinese column names mapped with --columns). Prints one table, the Parquet
+figures being the baseline of the same run: time to read the tables only, to read and validate
+them, to build the features, and the whole ``forecasting features`` command (a subprocess, as
+a user runs it) from each format.
 
 Targets: build_features < 5 s; CSV read + validate <= 3 s; the features command on the CSV
 files <= 8 s, on a 2-core machine.

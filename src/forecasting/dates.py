@@ -10,8 +10,9 @@ Formats (``--date-format``):
 * any strptime pattern, e.g. ``%d %b %Y`` or ``%Y%m%d``.
 
 A given format applies to every date column that is not all ISO (a column written entirely
-``2024-01-31`` stays ISO: it cannot be misread). Without a given format each column is detected on its distinct values: ``iso`` when every value
-parses so; else ``dayfirst`` or ``monthfirst`` when exactly one of them reads every value.
+``2024-01-31`` stays ISO: it cannot be misread). Without a given format each column is
+detected on its distinct values: ``iso`` when every value parses so; else ``dayfirst`` or
+``monthfirst`` when exactly one of them reads every value.
 When both read every value and give different dates (every day is 12 or less), the column is
 **ambiguous**: it is an error asking for ``--date-format``, never a guess. When no single format
 reads every value but some values need another format (``01/13/2024`` beside ``13/01/2024``), it
