@@ -54,7 +54,7 @@ COLUMN_MAP = """\
 
 def test_gbk_export_with_chinese_column_names_validates_through_columns(tmp_path):
     write(tmp_path / "orders.csv", GBK_ORDERS, encoding="gbk")
-    (tmp_path / "columns.toml").write_text(COLUMN_MAP, encoding="utf-8")
+    (tmp_path / "columns.toml").write_text(COLUMN_MAP, encoding="gbk")  # Notepad on GBK
     r = cli("validate", str(tmp_path), "--columns", str(tmp_path / "columns.toml"),
             "--now", "2024-12-31")
     assert r.returncode == 0, r.stderr
@@ -92,6 +92,8 @@ def test_column_map_naming_an_absent_column_is_a_clear_error(tmp_path):
     write(tmp_path / "orders.csv", GBK_ORDERS, encoding="gbk")
     with pytest.raises(ForecastingError, match="'订单编号' but the file has no such column"):
         read_sources(tmp_path, ReadOptions(columns={"orders": {"订单编号": "order_id"}}))
+    with pytest.raises(ForecastingError, match="looks reversed"):
+        read_sources(tmp_path, ReadOptions(columns={"orders": {"order_id": "订单号"}}))
     (tmp_path / "bad.toml").write_text('[orderz]\n"a" = "order_id"\n', encoding="utf-8")
     with pytest.raises(ForecastingError, match="'orderz' is not a table"):
         ReadOptions.from_strings(columns=tmp_path / "bad.toml")
@@ -102,14 +104,12 @@ EURO_ORDERS = """\
 order_id;customer_id;product_id;order_date;quantity;amount
 A-1;K001;P01;13.01.2024;3;36,50
 A-2;K002;P01;02.01.2024;1;12,00
-A-3;K001;P02;28.02.2024;-1;-7,25
+A-3;K001;P02;28.02.2024;1;7,25
 """
 
 
 def test_semicolon_export_with_decimal_commas_validates(tmp_path):
-    write(tmp_path / "orders.csv", EURO_ORDERS.replace("A-3;K001;P02;28.02.2024;-1;-7,25",
-                                                       "A-3;K001;P02;28.02.2024;1;7,25"),
-          encoding="cp1252")
+    write(tmp_path / "orders.csv", EURO_ORDERS, encoding="cp1252")
     write(tmp_path / "customers.csv",
           "customer_id;name;credit_limit\nK001;Müller GmbH;5000,50\nK002;Señor Café;250",
           encoding="cp1252")
@@ -129,11 +129,15 @@ def test_semicolon_export_with_decimal_commas_validates(tmp_path):
     assert report.dataset.customers["credit_limit"].tolist() == ["5000.50", "250"]
 
 
-def test_with_a_decimal_comma_a_thousands_dot_is_not_read_silently(tmp_path):
+def test_with_a_decimal_comma_dots_are_thousands_separators_only(tmp_path):
     write(tmp_path / "orders.csv", EURO_ORDERS.replace("36,50", "1.036,50"))
+    report = validate(tmp_path)  # detected: the dot groups thousands
+    assert report.ok and "decimal ',' (detected)" in report.reading[0]
+    assert report.dataset.orders["amount"].tolist() == [1036.5, 12.0, 7.25]
+    write(tmp_path / "orders.csv", EURO_ORDERS.replace("36,50", "36.5"))
     report = validate(tmp_path, decimal=",")
     bad = next(p for p in report.problems if p.rule == "wrong type")
-    assert bad.column == "amount" and bad.rows[0]["amount"] == "1.036,50"
+    assert bad.column == "amount" and bad.rows[0]["amount"] == "36.5"
     assert "thousands" in bad.fix
 
 

@@ -59,6 +59,8 @@ _TABLE_FILES = (*_CSV, *_PARQUET, *_EXCEL)
 DELIMITERS = (",", ";", "\t", "|")
 DECIMALS = (".", ",")
 DATE_FORMATS = ("iso", "dayfirst", "monthfirst")
+# with a decimal comma, a dot is read only as a thousands separator in this layout: 1.234,56
+DOT_THOUSANDS = r"^\s*[+-]?\d{1,3}(\.\d{3})+(,\d+)?\s*$"
 _SAMPLE_BYTES = 1 << 16
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
@@ -120,12 +122,15 @@ def load_column_map(path: str | Path) -> dict[str, dict[str, str]]:
     """A column-name map from TOML: one table per contract table, ``"theirs" = "ours"``."""
     path = Path(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise ForecastingError(f"--columns {path}: file not found") from exc
+    encoding = detect_encoding(raw[:_SAMPLE_BYTES], str(path))  # saved by Notepad on GBK?
+    try:
+        doc = tomllib.loads(raw.decode(encoding).lstrip("\ufeff"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ForecastingError(
-            f"--columns {path}: not a TOML file in UTF-8 ({exc}); write e.g.\n[orders]\n"
+            f"--columns {path}: not a TOML file ({exc}); write e.g.\n[orders]\n"
             f"\"订单号\" = \"order_id\"") from exc
     out: dict[str, dict[str, str]] = {}
     for table, mapping in doc.items():
@@ -253,7 +258,8 @@ def _comma_attributes(table: pa.Table, name: str) -> list[int]:
 def _detect_decimal(table: pa.Table, numbers: list[str], name: str,
                     comma_attributes: bool = False) -> str | None:
     """``,`` when the number columns (or extra all-number columns) hold decimal commas and the
-    number columns no dot; ``None`` when unclear."""
+    number columns no dot other than thousands separators (``1.234,56``); ``None`` when
+    unclear."""
     import pyarrow.compute as pc
 
     text = [table.column(i) for i, c in enumerate(table.column_names)
@@ -261,8 +267,11 @@ def _detect_decimal(table: pa.Table, numbers: list[str], name: str,
     if not comma_attributes and not any(pc.any(pc.match_substring(a, ",")).as_py()
                                         for a in text):
         return None  # the usual case: one pass over each number column
-    if any(pc.any(pc.match_substring(a, ".")).as_py() for a in text):
-        return None  # dots and commas: '.' stays, the comma values are reported
+    for a in text:  # dots beside commas: only as thousands separators (1.234,56)
+        dotted = pc.match_substring(a, ".")
+        if pc.any(dotted).as_py() and not pc.all(pc.or_(
+                pc.invert(dotted), pc.match_substring_regex(a, DOT_THOUSANDS))).as_py():
+            return None  # '.' stays the decimal; the comma values are reported
     pattern = r"^\s*[+-]?\d{1,3}(,\d{3})+\s*$"
     comma = sum(pc.sum(pc.match_substring(a, ",")).as_py() or 0 for a in text)
     thousands_like = sum(pc.sum(pc.match_substring_regex(a, pattern)).as_py() or 0
@@ -393,10 +402,13 @@ def _rename(table: pa.Table, mapping: dict[str, str], path: Path,
     names = [str(c).strip() for c in table.column_names]
     absent = [k for k in mapping if k not in names]
     if absent:
+        reversed_ = all(v in names for v in mapping.values())
         raise ForecastingError(
             f"{path}: --columns maps {', '.join(map(repr, absent))} but the file has no such "
-            f"column (columns present: {', '.join(names)}); correct the names in the columns "
-            f"file")
+            f"column (columns present: {', '.join(names)}); " + (
+                "the map looks reversed: write the file's name first, then the contract's "
+                "(\"订单号\" = \"order_id\")" if reversed_ else
+                "correct the names in the columns file"))
     info.renamed = {k: v for k, v in mapping.items()}
     return table.rename_columns([mapping.get(n, n) for n in names])
 

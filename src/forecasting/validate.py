@@ -60,6 +60,8 @@ from forecasting.schema import (
     TABLES, Column, Table,
 )
 
+from forecasting.io import DOT_THOUSANDS
+
 if TYPE_CHECKING:
     from forecasting.io import ReadOptions, SourceInfo
 
@@ -245,7 +247,8 @@ def _check_dates(chk: _Checker, t: str, name: str, df: pd.DataFrame, present,
 
 
 def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
-    """Numbers from text; with a decimal comma, a dot (thousands separator) does not parse."""
+    """Numbers from text; with a decimal comma, a dot is read only as a thousands separator
+    (``1.234,56``); ``1.5`` or ``12.34,5`` then do not parse."""
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype(float)
     if pd.api.types.is_numeric_dtype(raw):
@@ -253,9 +256,14 @@ def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
     text = raw if pd.api.types.is_string_dtype(raw) else raw.astype("str").where(raw.notna())
     if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
         arr = pc.utf8_trim_whitespace(_arrow(text))
-        if decimal == ",":  # with a dot somewhere, pandas below marks those rows
-            arr = None if pc.any(pc.match_substring(arr, ".")).as_py() else \
-                pc.replace_substring(arr, ",", ".")
+        if decimal == ",":  # dots only as thousands separators, else pandas marks the rows
+            dotted = pc.match_substring(arr, ".")
+            if pc.any(dotted).as_py():
+                grouped = pc.match_substring_regex(arr, DOT_THOUSANDS)
+                arr = pc.replace_substring(arr, ".", "") if pc.all(
+                    pc.or_(pc.invert(dotted), grouped)).as_py() else None
+            if arr is not None:
+                arr = pc.replace_substring(arr, ",", ".")
         try:  # Arrow's parser: fast, and an error on the first value it cannot read
             if arr is not None:
                 num = pc.cast(arr, pa.float64())
@@ -263,8 +271,11 @@ def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
         except pa.ArrowInvalid:
             pass  # some value is not a number: pandas below marks which
     if decimal == ",":
+        text = text.str.strip()
         dotted = text.str.contains(".", regex=False).fillna(False).astype(bool)
-        text = text.str.replace(",", ".", regex=False).mask(dotted, "not a number")
+        grouped = text.str.match(DOT_THOUSANDS).fillna(False).astype(bool)
+        text = text.mask(grouped, text.str.replace(".", "", regex=False))
+        text = text.str.replace(",", ".", regex=False).mask(dotted & ~grouped, "not a number")
     return pd.to_numeric(text, errors="coerce").astype(float)
 
 
@@ -293,8 +304,8 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
             if decimal == "." and shown.str.contains(",", regex=False).any():
                 hint = "; numbers with a decimal comma (12,5)? give --decimal ,"
             elif decimal == "," and shown.str.contains(".", regex=False).any():
-                hint = ("; the decimal separator is ',' so a '.' is not read (no thousands "
-                        "separators: write 1234,5, not 1.234,5); or give --decimal .")
+                hint = ("; the decimal separator is ',' so a '.' is read only as a thousands "
+                        "separator (1.234,5); or give --decimal .")
         chk.problem(t, name, "wrong type", df, bad, "not a finite number",
                     f"{t}.{name} must hold numbers only (no text, no inf){hint}")
         out = num.where(~bad)
