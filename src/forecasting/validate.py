@@ -301,8 +301,10 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
         hint = ""
         if bad.any() and not pd.api.types.is_numeric_dtype(raw):
             shown = raw[bad].astype("str")
-            if decimal == "." and shown.str.contains(",", regex=False).any():
+            if decimal == "." and shown.str.match(r"^\s*[+-]?\d*,\d+\s*$").any():
                 hint = "; numbers with a decimal comma (12,5)? give --decimal ,"
+            elif decimal == "." and shown.str.contains(",", regex=False).any():
+                hint = "; with the decimal '.', no thousands separators: write 1234.56"
             elif decimal == "," and shown.str.contains(".", regex=False).any():
                 hint = ("; the decimal separator is ',' so a '.' is read only as a thousands "
                         "separator (1.234,5); or give --decimal .")
