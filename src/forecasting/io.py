@@ -15,9 +15,9 @@ summary):
   whichever ``charset_normalizer`` finds coherent; anything else asks for ``--encoding``;
 * delimiter: ``,`` ``;`` tab or ``|``, the one that splits the first lines into the same number
   of fields (more than one);
-* decimal separator: ``,`` when the number columns of the contract hold decimal commas and no
-  dot; ``1,234``-style values only (a comma then three digits) are ambiguous and need
-  ``--decimal``;
+* decimal separator: ``,`` when the number columns of the contract (or extra all-number
+  columns) hold decimal commas and no dot except as thousands separators (``1.234,56``);
+  ``1,234``-style values only (a comma then three digits) are ambiguous and need ``--decimal``;
 * column names: ``--columns FILE`` (TOML, one table per contract table) maps the export's names
   to the contract's, e.g. ``[orders]`` then ``"订单号" = "order_id"``.
 
