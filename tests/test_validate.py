@@ -127,3 +127,15 @@ def test_input_frames_are_not_modified():
     before = raw["orders"].copy()
     validate_tables(raw, now=NOW)
     pd.testing.assert_frame_equal(raw["orders"], before)
+
+
+def test_an_anonymous_line_does_not_make_an_order_inconsistent():
+    """Like nunique: empty customer ids and dates are not a second value within an order."""
+    raw = {"orders": orders(order_id=["o1", "o1", "o2"], customer_id=["c1", None, "c2"],
+                            product_id=["p1", "p2", "p1"])}
+    raw["orders"]["order_date"] = ["2024-01-01", "2024-01-01", "2024-01-03"]
+    assert "inconsistent order" not in {p.rule for p in validate_tables(raw, now=NOW).problems}
+    raw["orders"]["order_date"] = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    bad = next(p for p in validate_tables(raw, now=NOW).problems
+               if p.rule == "inconsistent order")
+    assert bad.count == 2 and [r["row"] for r in bad.rows] == [1, 2]

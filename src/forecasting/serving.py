@@ -64,16 +64,17 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 # --- building the snapshot --------------------------------------------------------------------
 def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
-                   horizon: int = 12, freq: str = "W", levels=(80, 95)) -> dict:
+                   horizon: int = 12, freq: str = "W", levels=(80, 95), options=None) -> dict:
     """Score, segment, compute KPIs and forecast a data set as of a date with the champion
     models, and write the snapshot the API serves. Parts whose model is missing are skipped
-    and noted in ``meta.json`` (the API then says so per endpoint)."""
+    and noted in ``meta.json`` (the API then says so per endpoint). ``options``
+    (:class:`forecasting.io.ReadOptions`) say how the data files are written."""
     from forecasting.io import read_dataset, write_json, write_table
     from forecasting.kpis import kpi_table
     from forecasting.segments import segments
 
     out = Path(out_dir) if out_dir else snapshot_dir()
-    data = read_dataset(data_dir)
+    data = read_dataset(data_dir, options=options)
     if as_of is None:
         as_of = data.orders["order_date"].max().normalize()
     as_of = pd.Timestamp(as_of)

@@ -11,6 +11,8 @@ missing column              a required column is absent
 missing value               a required value is empty
 wrong type                  a number or id column holds something else (``"abc"``, ``inf``)
 unparseable date            a date that is not a real calendar date (``2023-13-45``)
+mixed date formats          one column needs two formats (``13/01/2024``, ``01/14/2024``)
+ambiguous date format       every value reads day-first and month-first, differently
 not a whole number          ``line_no`` with a fraction
 out of range                csat/dimensions outside 1-5, nps outside 0-10, stock below 0
 unknown value               an order status outside completed/cancelled/returned
@@ -42,18 +44,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forecasting.dataset import Dataset
+from forecasting.dates import ISO, parse_dates
 from forecasting.errors import DataError, Problem
 from forecasting.schema import (
     AMOUNT, COMPLAINTS, CUSTOMER_ID, DELIVERED_DATE, LINE_NO, OPENED_AT, ORDER_DATE, ORDER_ID,
     PRODUCT_ID, PROMISED_DATE, QUANTITY, RESOLVED_AT, STATUS, STATUS_COMPLETED, STATUS_RETURNED,
     TABLES, Column, Table,
 )
+
+from forecasting.io import DOT_THOUSANDS
+
+if TYPE_CHECKING:
+    from forecasting.io import ReadOptions, SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +79,7 @@ class ValidationReport:
     tables: dict[str, pd.DataFrame]
     context: str = "input data"
     dataset: Dataset | None = field(default=None)
+    reading: list[str] = field(default_factory=list)  # per table: how it was read and parsed
 
     @property
     def ok(self) -> bool:
@@ -160,45 +171,145 @@ def _as_id(s: pd.Series) -> pd.Series:
     return text.mask(pd.isna(s) | (text == ""))
 
 
-def _parse_dates(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    text = s.astype("str").str.strip()
-    text = text.mask(pd.isna(s) | (text == ""))
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    retry = text.notna() & parsed.isna()
-    if retry.any():  # other unambiguous layouts ("2023/01/05 10:00"); still NaT when invalid
-        again = pd.to_datetime(text[retry], errors="coerce", format="mixed")
-        parsed = parsed.astype("datetime64[us]")
-        parsed[retry] = again.astype("datetime64[us]") if len(again) else again
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+def _arrow(s: pd.Series) -> pa.Array:
+    """The column as one Arrow array (no copy of the values for Arrow-backed text)."""
+    arr = pa.array(s.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) -> pd.Series:
+def _codes(s: pd.Series) -> np.ndarray:
+    """Integer codes 0..n-1 of a column's distinct values, -1 where missing."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        enc = pc.dictionary_encode(_arrow(s)).indices  # Arrow's hash, no Python objects
+        return pc.fill_null(enc, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.factorize(s)[0].astype(np.int64)
+
+
+def _key_codes(df: pd.DataFrame, columns: list[str], cache: dict) -> np.ndarray:
+    """One integer per row for the combination of ``columns`` (-1 when one is missing);
+    ``cache`` keeps each column's codes for the other checks of the same table."""
+    out = np.zeros(len(df), np.int64)
+    missing = np.zeros(len(df), bool)
+    for c in columns:
+        if c not in cache:
+            cache[c] = _codes(df[c])
+        codes = cache[c]
+        missing |= codes < 0
+        width = int(codes.max(initial=0)) + 1
+        if int(out.max(initial=0)) >= (1 << 62) // width:  # keep the combination in int64
+            out = pd.factorize(out)[0]
+        out = out * width + codes
+    return np.where(missing, -1, out)
+
+
+def _isin(s: pd.Series, values: pd.Series) -> np.ndarray:
+    """``s.isin(values)`` through Arrow's hash kernel (pandas builds Python lists for text)."""
+    try:
+        found = pc.is_in(_arrow(s), value_set=_arrow(values))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError):
+        return s.isin(values).to_numpy()
+
+
+_ISO_FIX = "write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (real calendar dates)"
+
+
+def _check_dates(chk: _Checker, t: str, name: str, df: pd.DataFrame, present,
+                 date_format: str | None, formats: dict[str, str]) -> pd.Series:
+    """Parse one date column with one format (given or detected) and report what does not fit."""
+    r = parse_dates(df[name], date_format)
+    if r.format is not None:
+        formats[name] = f"{r.format} ({'detected' if r.detected else 'given'})"
+    if r.ambiguous is not None:
+        chk.problem(t, name, "ambiguous date format", df, r.ambiguous,
+                    "every value reads both day-first and month-first (no day above 12), "
+                    "so 01/02/2024 could be 1 February or 2 January",
+                    f"say which with --date-format dayfirst or --date-format monthfirst (or "
+                    f"a pattern such as %d/%m/%Y) for {t}.{name}")
+        return r.values.where(~r.ambiguous)
+    if r.mixed is not None:
+        chk.problem(t, name, "mixed date formats", df, r.mixed,
+                    f"these values read only as {r.other_format}, the others as {r.format}: "
+                    f"one column needs one format",
+                    f"write every {t}.{name} in one format (YYYY-MM-DD is safest), or correct "
+                    f"these rows, or give --date-format")
+    unread = present.to_numpy() & r.values.isna().to_numpy()
+    if r.mixed is not None:
+        unread &= ~r.mixed
+    if date_format is not None and date_format != ISO:
+        fix = f"dates in {t}.{name} must match --date-format {date_format!r} (real dates)"
+    elif r.format in (ISO, None):
+        fix = f"{_ISO_FIX} in {t}.{name}"
+    else:
+        fix = f"write every {t}.{name} as {r.format} dates (real calendar dates)"
+    chk.problem(t, name, "unparseable date", df, unread, "not a valid date", fix)
+    return r.values
+
+
+def _to_number(raw: pd.Series, decimal: str) -> pd.Series:
+    """Numbers from text; with a decimal comma, a dot is read only as a thousands separator
+    (``1.234,56``); ``1.5`` or ``12.34,5`` then do not parse."""
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype(float)
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype(float)
+    text = raw if pd.api.types.is_string_dtype(raw) else raw.astype("str").where(raw.notna())
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        arr = pc.utf8_trim_whitespace(_arrow(text))
+        if decimal == ",":  # dots only as thousands separators, else pandas marks the rows
+            dotted = pc.match_substring(arr, ".")
+            if pc.any(dotted).as_py():
+                grouped = pc.match_substring_regex(arr, DOT_THOUSANDS)
+                arr = pc.replace_substring(arr, ".", "") if pc.all(
+                    pc.or_(pc.invert(dotted), grouped)).as_py() else None
+            if arr is not None:
+                arr = pc.replace_substring(arr, ",", ".")
+        try:  # Arrow's parser: fast, and an error on the first value it cannot read
+            if arr is not None:
+                num = pc.cast(arr, pa.float64())
+                return pd.Series(num.to_numpy(zero_copy_only=False), index=raw.index)
+        except pa.ArrowInvalid:
+            pass  # some value is not a number: pandas below marks which
+    if decimal == ",":
+        text = text.str.strip()
+        dotted = text.str.contains(".", regex=False).fillna(False).astype(bool)
+        grouped = text.str.match(DOT_THOUSANDS).fillna(False).astype(bool)
+        text = text.mask(grouped, text.str.replace(".", "", regex=False))
+        text = text.str.replace(",", ".", regex=False).mask(dotted & ~grouped, "not a number")
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
+                  decimal: str = ".", date_format: str | None = None,
+                  formats: dict[str, str] | None = None) -> pd.Series:
     raw = df[col.name]
     present = raw.notna()
+    stripped = None  # text without surrounding spaces, computed once per column
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        present &= raw.astype("str").str.strip() != ""
+        stripped = raw.astype("str").str.strip()
+        present &= stripped != ""
     name, t = col.name, table.name
     if col.kind == "id":
-        out = _as_id(raw)
+        out = stripped.mask(~present) if stripped is not None and raw.dtype != object \
+            else _as_id(raw)
     elif col.kind == "datetime":
-        out = _parse_dates(raw)
-        chk.problem(t, name, "unparseable date", df, present & out.isna(),
-                    "not a valid date", f"write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS "
-                    f"(real calendar dates) in {t}.{name}")
+        out = _check_dates(chk, t, name, df, present, date_format,
+                           formats if formats is not None else {})
     elif col.kind in ("number", "int"):
-        if pd.api.types.is_bool_dtype(raw):
-            num = raw.astype(float)
-        else:
-            num = pd.to_numeric(raw, errors="coerce").astype(float)
+        num = _to_number(raw, decimal)
         bad = present & (num.isna() | ~np.isfinite(num.fillna(0)))
+        hint = ""
+        if bad.any() and not pd.api.types.is_numeric_dtype(raw):
+            shown = raw[bad].astype("str")
+            if decimal == "." and shown.str.match(r"^\s*[+-]?\d*,\d+\s*$").any():
+                hint = "; numbers with a decimal comma (12,5)? give --decimal ,"
+            elif decimal == "." and shown.str.contains(",", regex=False).any():
+                hint = "; with the decimal '.', no thousands separators: write 1234.56"
+            elif decimal == "," and shown.str.contains(".", regex=False).any():
+                hint = ("; the decimal separator is ',' so a '.' is read only as a thousands "
+                        "separator (1.234,5); or give --decimal .")
         chk.problem(t, name, "wrong type", df, bad, "not a finite number",
-                    f"{t}.{name} must hold numbers only (no text, no inf)")
+                    f"{t}.{name} must hold numbers only (no text, no inf){hint}")
         out = num.where(~bad)
         if col.kind == "int":
             frac = out.notna() & (out != np.floor(out.fillna(0)))
@@ -213,7 +324,8 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) ->
             chk.problem(t, name, "out of range", df, outside, f"must be {rng}",
                         f"keep {t}.{name} within {rng}")
     elif col.kind == "category":
-        text = raw.astype("str").str.strip().str.lower().mask(~present)
+        text = (stripped if stripped is not None else raw.astype("str").str.strip()
+                ).str.lower().mask(~present)
         unknown = text.notna() & ~text.isin(col.allowed or ())
         if col.repair_to is not None:
             chk.repair(f"{t}.{name}: unknown value -> {col.repair_to}", int(unknown.sum()))
@@ -225,7 +337,8 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) ->
                         f"(or leave it empty)")
         out = text
     else:
-        out = raw.astype("str").str.strip().mask(~present)
+        out = (stripped if stripped is not None else raw.astype("str").str.strip()
+               ).mask(~present)
     if not col.nullable:
         missing = ~present
         chk.problem(t, name, "missing value", df, missing, "required value is empty",
@@ -233,13 +346,23 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column) ->
     return out
 
 
-def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame) -> pd.DataFrame | None:
+def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame, decimal: str = ".",
+                 date_format: str | None = None,
+                 formats: dict[str, str] | None = None) -> pd.DataFrame | None:
     df = raw.copy()
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = pd.Index([str(c).strip() for c in df.columns], dtype=object)
     missing = [c for c in table.required_columns() if c not in df]
+    one = str(df.columns[0]) if len(df.columns) == 1 else ""
+    seps = [sep for sep in (";", ",", "\t", "|") if sep in one]
     for c in missing:
         similar = [x for x in df.columns if x.lower().replace(" ", "_") == c]
         hint = f"; found {similar[0]!r}, rename it to {c!r}" if similar else ""
+        if seps:
+            hint += (f"; the whole header was read as one column: the delimiter looks like "
+                     f"{seps[0]!r}, give --sep {seps[0]!r}")
+        elif not similar:
+            hint += ("; if the file names it differently, map it with --columns FILE "
+                     f"([{table.name}] then \"their name\" = \"{c}\")")
         chk.table_problem(table.name, c, "missing column",
                           f"required column {c!r} is absent (columns present: "
                           f"{', '.join(map(str, raw.columns)) or 'none'})",
@@ -251,17 +374,18 @@ def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame) -> pd.DataFrame
         df = df.loc[:, ~df.columns.duplicated()]
     for col in table.columns:
         if col.name in df:
-            df[col.name] = _parse_column(chk, table, df, col)
+            df[col.name] = _parse_column(chk, table, df, col, decimal, date_format, formats)
     return df
 
 
-def _check_key(chk: _Checker, table: Table, df: pd.DataFrame) -> None:
+def _check_key(chk: _Checker, table: Table, df: pd.DataFrame, cache: dict) -> None:
     key = list(table.key)
     if table.name == "orders" and LINE_NO not in df:
         key = [ORDER_ID, PRODUCT_ID]
     if not key or any(k not in df for k in key):
         return
-    dup = df.duplicated(key, keep=False) & df[key].notna().all(axis=1)
+    codes = _key_codes(df, key, cache)
+    dup = pd.Series(codes).duplicated(keep=False).to_numpy() & (codes >= 0)
     fix = "keep one row per key (remove exact duplicates)"
     if table.name == "orders":
         fix += "; give order lines a line_no when one order holds the same product twice"
@@ -269,7 +393,7 @@ def _check_key(chk: _Checker, table: Table, df: pd.DataFrame) -> None:
                 f"rows share the same {' + '.join(key)}", fix, show=key)
 
 
-def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp) -> None:
+def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp, cache: dict) -> None:
     if STATUS in df:
         empty = df[STATUS].isna()
         chk.repair("orders.status: empty -> completed", int(empty.sum()))
@@ -292,12 +416,19 @@ def _check_orders(chk: _Checker, df: pd.DataFrame, now: pd.Timestamp) -> None:
                 chk.problem("orders", col, "delivered before ordered", df, early,
                             f"{col} is before order_date",
                             f"check {col} and order_date of these lines", show=[ORDER_DATE])
-    if ORDER_ID in df and CUSTOMER_ID in df and len(df):
-        per_order = df.groupby(ORDER_ID, sort=False)[[CUSTOMER_ID, ORDER_DATE]].nunique()
-        bad_ids = per_order.index[(per_order > 1).any(axis=1)]
-        if len(bad_ids):
-            chk.problem("orders", ORDER_ID, "inconsistent order", df,
-                        df[ORDER_ID].isin(bad_ids),
+    same = [c for c in (CUSTOMER_ID, ORDER_DATE) if c in df]
+    if ORDER_ID in df and same and len(df):
+        order = cache[ORDER_ID] if ORDER_ID in cache else _codes(df[ORDER_ID])
+        bad_order = np.zeros(int(order.max(initial=-1)) + 2, bool)  # last slot: no order id
+        for col in same:  # lines whose known value differs from the order's first known value
+            value = _codes(df[col])
+            known = (value >= 0) & (order >= 0)
+            first = np.full(len(bad_order), -1, np.int64)
+            first[order[known][::-1]] = value[known][::-1]
+            bad_order[order[known & (value != first[order])]] = True
+        bad_order[-1] = False
+        if bad_order.any():
+            chk.problem("orders", ORDER_ID, "inconsistent order", df, bad_order[order],
                         "lines of one order have different customer_id or order_date",
                         "give every line of an order the same customer and date, or use "
                         "separate order ids", show=[CUSTOMER_ID, ORDER_DATE])
@@ -315,23 +446,27 @@ def _check_orphans(chk: _Checker, tables: dict[str, pd.DataFrame]) -> None:
     customers = tables.get("customers")
     if customers is None or CUSTOMER_ID not in customers:
         return
-    known = pd.Index(customers[CUSTOMER_ID].dropna().unique())
+    known = customers[CUSTOMER_ID].dropna().drop_duplicates()
     for name in ("orders", "complaints", "surveys"):
         df = tables.get(name)
         if df is None or CUSTOMER_ID not in df:
             continue
-        orphan = df[CUSTOMER_ID].notna() & ~df[CUSTOMER_ID].isin(known)
+        orphan = df[CUSTOMER_ID].notna().to_numpy() & ~_isin(df[CUSTOMER_ID], known)
         chk.problem(name, CUSTOMER_ID, "orphan customer id", df, orphan,
                     "customer_id not in the customers table",
                     "add these customers to customers, or correct the ids")
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = None,
-                    context: str = "input data") -> ValidationReport:
+                    context: str = "input data", options: ReadOptions | None = None,
+                    sources: dict[str, SourceInfo] | None = None) -> ValidationReport:
     """Parse and check every table; returns the report (with a Dataset when there is no problem).
 
     ``raw`` maps table names (``orders``, ``customers``, ...) to DataFrames as read from files.
     ``now`` is the instant after which dates are "in the future" (default: the current time).
+    ``options.date_format`` fixes the date format of every date column (default: detected per
+    column, :mod:`forecasting.dates`); ``sources`` (from :func:`forecasting.io.read_sources`)
+    give each file's decimal separator and how it was read, for ``report.reading``.
     Tables are never modified in place.
     """
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
@@ -343,12 +478,22 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
     if "orders" not in raw or len(raw["orders"]) == 0:
         chk.table_problem("orders", None, "missing table", "the orders table is absent or empty",
                           "provide orders.csv or orders.parquet with at least one row")
+    date_format = options.date_format if options is not None else None
+    reading = []
     for name, df in raw.items():
         table = TABLES[name]
-        out = _parse_table(chk, table, df)
-        _check_key(chk, table, out)
+        source = (sources or {}).get(name)
+        formats: dict[str, str] = {}
+        out = _parse_table(chk, table, df, source.decimal if source else ".", date_format,
+                           formats)
+        line = source.describe() if source else name
+        if formats:
+            line += "; dates: " + ", ".join(f"{c} {f}" for c, f in formats.items())
+        reading.append(line)
+        codes: dict[str, np.ndarray] = {}  # column -> value codes, shared by the checks
+        _check_key(chk, table, out, codes)
         if name == "orders":
-            _check_orders(chk, out, now)
+            _check_orders(chk, out, now, codes)
         if name == "complaints" and OPENED_AT in out and RESOLVED_AT in out:
             early = out[RESOLVED_AT].notna() & (out[RESOLVED_AT] < out[OPENED_AT])
             chk.problem(COMPLAINTS.name, RESOLVED_AT, "resolved before opened", out, early,
@@ -357,7 +502,8 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
         _check_future(chk, table, out, now)
         parsed[name] = out
     _check_orphans(chk, parsed)
-    report = ValidationReport(chk.problems, chk.repairs, parsed, context=context)
+    report = ValidationReport(chk.problems, chk.repairs, parsed, context=context,
+                              reading=reading)
     if report.ok and "orders" in parsed:
         report.dataset = Dataset(**parsed, repairs=dict(chk.repairs))
     for what, n in chk.repairs.items():

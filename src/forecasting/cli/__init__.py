@@ -79,6 +79,46 @@ def add_command(commands, name: str, help: str, description: str | None = None,
                                formatter_class=_Formatter)
 
 
+READ_HELP = """\
+How the files of DATA_DIR are written (CSV, .xlsx first sheet, Parquet). Each option is
+detected per file (dates: per column) when not given, and the validate summary says what was
+used. Dates: one format per column; a column whose values need two formats, or whose every
+value reads both day-first and month-first (no day above 12), is an error asking for
+--date-format, never a guess. A given --date-format applies to every date column that is not
+written entirely in ISO (YYYY-MM-DD)."""
+
+
+_READ_OPTIONS = (  # flag, metavar, help (each names its own default)
+    ("--encoding", "NAME", "text encoding of CSV files, e.g. utf-8, gb18030 (GBK), cp1252 "
+                           "(default: a BOM, else UTF-8, else GB18030 or Windows-1252)"),
+    ("--sep", "CHAR", "CSV delimiter: ',' ';' '|' or tab (default: detected from the first "
+                      "lines)"),
+    ("--decimal", "{.|,}", "decimal separator of numbers (default: ',' when the number "
+                           "columns hold decimal commas and no dot)"),
+    ("--date-format", "FORMAT", "iso (2024-01-31, 2024/1/31), dayfirst (31/01/2024, "
+                                "31.01.2024), monthfirst (01/31/2024) or a strptime pattern "
+                                "like %%d.%%m.%%Y (default: detected per column)"),
+    ("--columns", "FILE", "TOML file mapping your column names to the contract's, one table "
+                          "each: [orders] then \"订单号\" = \"order_id\""),
+)
+
+
+def add_read_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that reads DATA_DIR; :func:`read_options` reads them."""
+    g = parser.add_argument_group("reading DATA_DIR", READ_HELP)
+    for flag, metavar, text in _READ_OPTIONS:
+        # "%(default).0s" prints nothing and keeps the formatter from adding "(default: None)"
+        g.add_argument(flag, default=None, metavar=metavar, help=text + "%(default).0s")
+
+
+def read_options(args: argparse.Namespace):
+    """The :class:`forecasting.io.ReadOptions` of a command built with add_read_options."""
+    from forecasting.io import ReadOptions
+
+    return ReadOptions.from_strings(encoding=args.encoding, sep=args.sep, decimal=args.decimal,
+                                    date_format=args.date_format, columns=args.columns)
+
+
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",

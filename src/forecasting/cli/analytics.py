@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from forecasting.cli import add_command
+from forecasting.cli import add_command, add_read_options, read_options
 
 log = logging.getLogger("forecasting.cli.analytics")
 
@@ -51,6 +51,7 @@ def register(commands, train, promote) -> None:
                    help="comma-separated levels to report: overall, segment, customer")
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="also write kpi_trends.png (overall KPIs by period) into DIR")
+    add_read_options(p)
     p.set_defaults(handler=_kpis)
 
     p = add_command(
@@ -78,6 +79,7 @@ def _common(p) -> None:
                    help="churn horizon used for the RFM-rule churn rates")
     p.add_argument("--no-model", action="store_true",
                    help="do not use the champion churn model even when one is registered")
+    add_read_options(p)
 
 
 def _config(args):
@@ -91,7 +93,7 @@ def _segments(args) -> int:
     from forecasting.segments import segments
 
     t = time.perf_counter()
-    data = read_dataset(args.data_dir)
+    data = read_dataset(args.data_dir, options=read_options(args))
     seg = segments(data, args.as_of, _config(args), use_model=not args.no_model)
     write_table(seg, args.out)
     if args.plots:
@@ -118,7 +120,7 @@ def _kpis(args) -> int:
         raise ForecastingError(f"--levels {args.levels!r}: unknown level(s) {bad}; use a "
                                f"comma-separated list of overall, segment, customer")
     t = time.perf_counter()
-    data = read_dataset(args.data_dir)
+    data = read_dataset(args.data_dir, options=read_options(args))
     cfg = KpiConfig(period=args.period, lookback_days=args.lookback_days,
                     horizon_days=args.horizon_days, levels=levels)
     table = kpi_table(data, cfg)
@@ -138,7 +140,7 @@ def _followup(args) -> int:
     from forecasting.io import read_dataset, write_table
 
     t = time.perf_counter()
-    data = read_dataset(args.data_dir)
+    data = read_dataset(args.data_dir, options=read_options(args))
     follow = followup_list(data, args.as_of, _config(args), top=args.top,
                            use_model=not args.no_model)
     write_table(follow, args.out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from forecasting.cli import add_command
+from forecasting.cli import add_command, add_read_options, read_options
 
 log = logging.getLogger("forecasting.cli.churn")
 
@@ -75,6 +75,7 @@ def register(commands, train, promote) -> None:
     p.add_argument("--report", metavar="FILE", help="write the run's metrics as JSON")
     p.add_argument("--no-track", action="store_true",
                    help="do not log to MLflow (metrics and report only)")
+    add_read_options(p)
     p.set_defaults(handler=_train)
 
     p = add_command(
@@ -104,6 +105,7 @@ def register(commands, train, promote) -> None:
                    help="risk-band thresholds, e.g. 0.3,0.6 (default: stored in the model)")
     p.add_argument("--model-name", default="churn", help="registered model to use")
     p.add_argument("--alias", default="champion", help="alias of the version to use")
+    add_read_options(p)
     p.set_defaults(handler=_score)
 
 
@@ -181,7 +183,8 @@ def _train(args) -> int:
         from forecasting.churn.pipeline import train_time_based
         from forecasting.io import read_dataset
 
-        result = train_time_based(read_dataset(args.data_dir), config, progress=True)
+        data = read_dataset(args.data_dir, options=read_options(args))
+        result = train_time_based(data, config, progress=True)
         example = None
         scope, name = "holdout", args.model_name or MODEL_NAME
     else:
@@ -197,7 +200,7 @@ def _train(args) -> int:
         from forecasting.churn.track import log_training
 
         if example is None:
-            example = _time_example(args.data_dir, result)
+            example = _time_example(data, result)
         logged = log_training(result, name, example)
         report |= {"run_id": logged.run_id, "model_version": logged.version}
         print(f"run {logged.run_id}: {name} version {logged.version} is the challenger; "
@@ -211,14 +214,13 @@ def _train(args) -> int:
     return 0
 
 
-def _time_example(data_dir, result):
+def _time_example(data, result):
     """Five holdout-cutoff feature rows as the model's input example."""
     from forecasting.features import build_features
-    from forecasting.io import read_dataset
 
     cutoff = result.params["holdout_cutoff"]
     lookback = result.model.config["lookback_days"]
-    feats = build_features(read_dataset(data_dir), cutoff, lookback_days=lookback)
+    feats = build_features(data, cutoff, lookback_days=lookback)
     return feats.head(5).reset_index()
 
 
@@ -242,7 +244,8 @@ def _score(args) -> int:
 
     bands = parse_bands(args.bands) if args.bands else None
     model = load_champion(args.model_name, args.alias)
-    scores = score_customers(read_dataset(args.data_dir), args.as_of, model=model, bands=bands)
+    data = read_dataset(args.data_dir, options=read_options(args))
+    scores = score_customers(data, args.as_of, model=model, bands=bands)
     if not str(args.out).lower().endswith(".json"):
         scores["reasons"] = [json.dumps(r) for r in scores["reasons"]]
     write_table(scores, args.out)

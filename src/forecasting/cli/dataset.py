@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from forecasting.cli import add_command
+from forecasting.cli import add_command, add_read_options, read_options
 
 log = logging.getLogger("forecasting.cli.dataset")
 
@@ -14,14 +14,17 @@ def register(commands, train, promote) -> None:
     p = add_command(
         commands, "validate", help="check a data set against the data contract",
         description="Read every table in DATA_DIR (orders, customers, complaints, surveys, "
-                    "inventory, products; CSV or Parquet) and check every rule of the data "
-                    "contract. Exit 0 and print a summary (rows, customers, date range per "
-                    "table), or exit 1 and print EVERY problem: table, column, rule, count, up "
-                    "to 5 offending rows and how to fix it. Repairs (an unknown complaint "
-                    "category becomes 'other') are counted in the summary.")
+                    "inventory, products; CSV, Excel .xlsx or Parquet) and check every rule of "
+                    "the data contract. Exit 0 and print how each file was read (encoding, "
+                    "delimiter, decimal separator, column names, date format per column: given "
+                    "or detected) and a summary (rows, customers, date range per table), or "
+                    "exit 1 and print EVERY problem: table, column, rule, count, up to 5 "
+                    "offending rows and how to fix it. Repairs (an unknown complaint category "
+                    "becomes 'other') are counted in the summary.")
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one file per table")
     p.add_argument("--now", default=None,
                    help="dates after this instant count as 'in the future' (default: now)")
+    add_read_options(p)
     p.set_defaults(handler=_validate)
 
     p = add_command(
@@ -35,21 +38,27 @@ def register(commands, train, promote) -> None:
     p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
     p.add_argument("--lookback-days", type=int, default=365,
                    help="a customer is active with an order in this many days before --as-of")
+    add_read_options(p)
     p.set_defaults(handler=_features)
 
 
 def _validate(args) -> int:
     import pandas as pd
 
-    from forecasting.io import read_raw_tables
+    from forecasting.io import read_sources
     from forecasting.validate import validate_tables
 
-    raw = read_raw_tables(args.data_dir)
+    options = read_options(args)
+    raw, sources = read_sources(args.data_dir, options)
     report = validate_tables(raw, now=pd.Timestamp(args.now) if args.now else None,
-                             context=str(args.data_dir))
+                             context=str(args.data_dir), options=options, sources=sources)
     if not report.ok:
+        for line in report.reading:
+            log.info("read %s", line)
         log.error("%s", _problems_text(report))
         return 1
+    for line in report.reading:
+        print(f"read {line}")
     print(report.summary().to_string(index=False))
     for what, n in report.repairs.items():
         print(f"repaired {n:,} value(s): {what}")
@@ -68,7 +77,7 @@ def _features(args) -> int:
     from forecasting.io import read_dataset, write_table
 
     t0 = time.perf_counter()
-    data = read_dataset(args.data_dir)
+    data = read_dataset(args.data_dir, options=read_options(args))
     t1 = time.perf_counter()
     feats = build_features(data, args.as_of, lookback_days=args.lookback_days)
     t2 = time.perf_counter()

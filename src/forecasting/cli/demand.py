@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from forecasting.cli import add_command
+from forecasting.cli import add_command, add_read_options, read_options
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.demand")
@@ -78,7 +78,7 @@ def _history(args):
     from forecasting.demand.series import orders_to_series
     from forecasting.io import read_dataset
 
-    data = read_dataset(args.data_dir)
+    data = read_dataset(args.data_dir, options=read_options(args))
     freq = args.freq or "W"
     return orders_to_series(data.orders, freq=freq, products=data.products), freq, \
         str(args.data_dir)
@@ -115,8 +115,10 @@ def cmd_plan(args) -> int:
     from forecasting.io import read_dataset, read_table, write_table
     from forecasting.planning import plan_from_dataset
 
-    data = read_dataset(args.data_dir)
-    inventory = read_table(args.inventory) if args.inventory else None
+    options = read_options(args)
+    data = read_dataset(args.data_dir, options=options)
+    inventory = read_table(args.inventory, options, table="inventory") if args.inventory \
+        else None
     model = None
     if args.champion:
         from forecasting import tracking
@@ -177,6 +179,7 @@ def register(commands, train, promote) -> None:
     t.add_argument("--models", type=_models, default=None, help="candidates, comma separated")
     t.add_argument("--windows", type=int, default=2, help="rolling-origin backtest windows")
     t.add_argument("--report", help="write the run's metrics as JSON here")
+    add_read_options(t)
     t.set_defaults(handler=cmd_train)
 
     pr = add_command(
@@ -206,4 +209,5 @@ def register(commands, train, promote) -> None:
     pl.add_argument("--champion", action="store_true",
                     help="use the champion 'demand' model from MLflow instead of fitting")
     pl.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
+    add_read_options(pl)
     pl.set_defaults(handler=cmd_plan)

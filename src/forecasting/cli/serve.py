@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from forecasting.cli import add_command
+from forecasting.cli import add_command, add_read_options, read_options
 
 log = logging.getLogger("forecasting.cli.serve")
 
@@ -28,6 +28,7 @@ def register(commands, train, promote) -> None:
     p.add_argument("--horizon", type=int, default=12, help="forecast periods in the snapshot")
     p.add_argument("--freq", default="W", choices=("W", "MS", "D"), help="forecast frequency")
     p.add_argument("--workers", type=int, default=1, help="API worker processes")
+    add_read_options(p)
     p.set_defaults(handler=_serve)
 
 
@@ -42,7 +43,8 @@ def _serve(args) -> int:
     from forecasting.serving import build_snapshot, snapshot_dir
 
     if args.data:
-        build_snapshot(args.data, as_of=args.as_of, horizon=args.horizon, freq=args.freq)
+        build_snapshot(args.data, as_of=args.as_of, horizon=args.horizon, freq=args.freq,
+                       options=read_options(args))
     elif not (snapshot_dir() / "meta.json").exists():
         raise ForecastingError(
             f"no scored snapshot in {snapshot_dir()}: run 'forecasting serve --data DATA_DIR' "
