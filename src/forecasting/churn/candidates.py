@@ -9,10 +9,13 @@ The candidates (names used in metrics and reports):
   split of the training rows (never on the validation rows it is compared on)
 * ``blend`` -- the equal average of the best tree and the best logistic candidate
 
-Each is calibrated (none, sigmoid or isotonic: the lowest cross-fitted log loss on the
-validation rows), and scored on the validation rows by the cross-fitted calibrated
-probabilities: the validation score of a calibrated model is never measured on the rows its
-calibration was fitted on.
+Validation rows: a later cutoff in time mode (:func:`fit_candidates`); in ``--table`` mode
+every row, by out-of-fold predictions over inner folds (:func:`fit_candidates_cv`).
+
+Each is calibrated (none unless sigmoid or isotonic lowers the cross-fitted validation log
+loss by more than a standard error), and scored on the validation rows by the cross-fitted
+calibrated probabilities: the validation score of a calibrated model is never measured on the
+rows its calibration was fitted on.
 
 The choice: the lowest validation log loss (then the highest ROC AUC); among the candidates
 within one standard error of it (the per-row log loss difference to the best, paired on the
@@ -42,8 +45,8 @@ from forecasting.errors import ForecastingError
 log = logging.getLogger(__name__)
 
 TREES = ("lgbm_default", "lgbm_tuned")
-INNER_FOLDS = 3  # --table mode: out-of-fold validation inside each fit
 LINEAR = ("logreg", "logreg_splines")
+INNER_FOLDS = 3  # --table mode: out-of-fold validation inside each fit
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Candidate:
     """One candidate fitted on the training rows and judged on the validation rows."""
 
     name: str
-    estimator: object          # fitted on the training rows
+    estimator: object          # fitted on the training rows (every row in --table mode)
     calibrator: Calibrator     # fitted on its validation predictions
     valid_proba: np.ndarray    # cross-fitted calibrated validation probabilities
     valid_log_loss: float
