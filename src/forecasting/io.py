@@ -38,6 +38,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -563,9 +564,15 @@ def read_dataset(folder: str | Path, now: pd.Timestamp | None = None,
     report = validate_tables(tables, now=now, context=str(folder), options=options,
                              sources=sources)
     report.raise_if_failed()
-    for line in report.reading:
-        log.info("read %s", line)
+    for line in report.reading:  # the tidy kind at DEBUG: six lines per command otherwise
+        log.log(logging.DEBUG if _PLAIN_READ.match(line) else logging.INFO, "read %s", line)
     return report.dataset
+
+
+# what every tidy file says: UTF-8, commas, dots, ISO dates, all detected
+_PLAIN_READ = re.compile(
+    r"^\S+\.(csv|parquet) \((csv|parquet)\)(: encoding utf-8 \(detected\), delimiter ',' "
+    r"\(detected\), decimal '\.' \(detected\))?(; dates: (\w+ iso \(detected\)(, )?)+)?$")
 
 
 def read_series(path: str | Path) -> pd.DataFrame:
