@@ -24,7 +24,28 @@ def test_train_promote_score_end_to_end(sample_dir, tmp_path, capsys, fast_confi
                 "holdout_lift_top_decile", "baseline_logreg_holdout_roc_auc",
                 "baseline_recency_holdout_roc_auc"):
         assert 0 <= metrics[key] < 10, key
-    assert tracking.get_version("churn", tracking.CHALLENGER) is not None
+    challenger = tracking.get_version("churn", tracking.CHALLENGER)
+    assert challenger is not None
+    # every candidate side by side, the choice and why: in the output, report and MLflow
+    assert "chosen:" in out and "lgbm_tuned" in out and "95% bootstrap" in out
+    full = json.loads(report.read_text())
+    names = {c["candidate"] for c in full["candidates"]}
+    assert names == {"recency", "logreg", "logreg_splines", "lgbm_default", "lgbm_tuned",
+                     "blend"}
+    assert full["chosen_candidate"] in names and full["choice_reason"]
+    assert challenger.params["chosen_candidate"] == full["chosen_candidate"]
+    for name in names:
+        assert f"candidate_{name}_valid_log_loss" in challenger.metrics
+        assert f"candidate_{name}_holdout_roc_auc" in challenger.metrics
+    for key in ("holdout_roc_auc_lo95", "holdout_brier_hi95", "holdout_recent90_roc_auc",
+                "holdout_recent90_lift_top_decile"):
+        assert key in challenger.metrics
+    logged = tracking.download_artifact(challenger.run_id, "candidates.csv")
+    assert set(pd.read_csv(logged)["candidate"]) == names
+    preds = pd.read_parquet(tracking.download_artifact(challenger.run_id,
+                                                       "holdout_predictions.parquet"))
+    assert len(preds) == int(challenger.params["rows_holdout"])
+    assert list(preds.columns) == ["row_id", "churned", "churn_probability"]
 
     assert main(["promote", "churn"]) == 0
     assert "first model becomes champion" in capsys.readouterr().out
