@@ -26,7 +26,7 @@ Dates (one format per column) are detected in :mod:`forecasting.dates` during va
 Example:
     >>> import tempfile, pandas as pd
     >>> d = tempfile.mkdtemp()
-    >>> write_table(pd.DataFrame({"customer_id": ["007"]}), f"{d}/customers.csv")
+    >>> _ = write_table(pd.DataFrame({"customer_id": ["007"]}), f"{d}/customers.csv")
     >>> read_table(f"{d}/customers.csv")["customer_id"].tolist()
     ['007']
 """

@@ -274,12 +274,15 @@ def _judge(name: str, estimator, X_val: pd.DataFrame | None, y_val: np.ndarray,
 def choose(candidates: dict[str, Candidate], y_val: np.ndarray) -> tuple[str, str, list[str]]:
     """The one-standard-error rule on validation log loss; returns name, reason, tied names.
 
-    >>> y = np.array([0, 1] * 50)
+    >>> y = np.array([0, 1] * 100)
+    >>> q = np.random.default_rng(0).uniform(0.6, 0.9, 200)  # chance given to the truth
     >>> def c(name, p, size):
-    ...     return Candidate(name, None, None, np.where(y == 1, p, 1 - p), 0, 0, size)
-    >>> cands = {"big": c("big", 0.80, 1000), "small": c("small", 0.79, 10)}
-    >>> for k in cands: cands[k].valid_log_loss = float(cands[k].row_losses(y).mean())
-    >>> choose(cands, y)[0]   # equal on every row but a hair worse: within noise, smaller
+    ...     x = Candidate(name, None, None, np.where(y == 1, p, 1 - p), 0, 0, size)
+    ...     x.valid_log_loss = float(x.row_losses(y).mean())
+    ...     return x
+    >>> cands = {"big": c("big", q, 1000), "small": c("small", q[::-1] - 0.005, 10),
+    ...          "poor": c("poor", q - 0.3, 5)}
+    >>> choose(cands, y)[0]   # a hair worse than big, within its noise, and smaller
     'small'
     """
     best = min(candidates.values(), key=lambda c: (c.valid_log_loss, -c.valid_roc_auc))

@@ -139,8 +139,8 @@ def round_significant(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.nda
     the same row computed in-process: ``620.7099999999999`` and ``620.71`` are one value, and
     no tree split falls between them.
 
-    >>> round_significant(np.array([620.7099999999999, 620.71, -4.166666666666664, 0.0, np.nan]))
-    array([620.71      , 620.71      ,  -4.16666667,   0.        ,          nan])
+    >>> round_significant(np.array([620.7099999999999, 620.71, -4.166666666666664, np.nan]))
+    array([620.71      , 620.71      ,  -4.16666667,          nan])
     """
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
