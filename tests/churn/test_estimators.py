@@ -129,3 +129,20 @@ def test_one_class_and_missing_columns_are_clear_errors(sample_rows):
     est = LogisticChurn().fit(X, y)
     with pytest.raises(ForecastingError, match="orders_90d"):
         est.predict_proba(Xt.drop(columns=["orders_90d"]))
+
+
+@pytest.mark.parametrize("name", ["logistic", "logistic_splines"])
+def test_compiled_logistic_equals_the_sklearn_pipeline(name, fitted, sample_rows):
+    """Scoring runs the fitted design in numpy; it must equal scikit-learn's own pipeline,
+    also on JSON-like rows (text numbers, unseen and missing categories)."""
+    _, _, Xt, _ = sample_rows
+    est = fitted[name]
+    rows = Xt.head(50).copy()
+    rows.iloc[0, rows.columns.get_loc("orders_90d")] = np.nan
+    cat = est.frame_.categorical_
+    if cat:
+        rows[cat[0]] = rows[cat[0]].astype(object)
+        rows.iloc[1, rows.columns.get_loc(cat[0])] = "never seen"
+        rows.iloc[2, rows.columns.get_loc(cat[0])] = None
+    expected = est.model_.predict_proba(est.frame_.transform(rows))[:, 1]
+    np.testing.assert_allclose(est.predict_proba(rows)[:, 1], expected, rtol=0, atol=1e-12)

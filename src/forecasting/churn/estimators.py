@@ -179,7 +179,62 @@ class LogisticChurn(_Base):
         self.groups_ = self._groups(list(design.get_feature_names_out()))
         self.centre_ = design.transform(Xf).mean(axis=0)
         self.size_ = int(self.model_[-1].coef_.size + 1)
+        self.design_ = self._compile(design, continuous)
         return self
+
+    def _compile(self, design: ColumnTransformer, continuous: list[str]) -> dict:
+        """The fitted design as numpy arrays, for scoring without pandas or the pipeline
+        (per-call overhead of a few ms per row otherwise); checked equal by the tests."""
+        ff, steps = self.frame_, design.named_transformers_
+        pos = {c: i for i, c in enumerate(ff.columns_)}
+        out: dict = {"num": [pos[c] for c in ff.numeric_], "spline": None, "cat": []}
+        if "num" in steps:
+            imputer, scaler = steps["num"][0], steps["num"][-1]
+            ind = imputer.indicator_.features_ if imputer.indicator_ is not None else []
+            out |= {"num_median": imputer.statistics_, "num_indicators": np.asarray(ind, int),
+                    "num_mean": scaler.mean_, "num_scale": scaler.scale_}
+        if "spline" in steps:
+            imputer, spline, scaler = steps["spline"][0], steps["spline"][2], steps["spline"][-1]
+            out["spline"] = {"cols": [pos[c] for c in continuous],
+                             "median": imputer.statistics_, "transformer": spline,
+                             "mean": scaler.mean_, "scale": scaler.scale_}
+        if "cat" in steps:
+            encoder = steps["cat"][-1]
+            for c, cats in zip(ff.categorical_, encoder.categories_):
+                where = {str(v): i for i, v in enumerate(cats)}
+                # FeatureFrame code -> one-hot position (-1: none); the last code is missing
+                codes = [where.get(v, -1) for v in ff.categories_[c]]
+                codes.append(where.get(MISSING_CATEGORY, -1))
+                out["cat"].append((pos[c], np.asarray(codes, dtype=int), len(cats)))
+        return out
+
+    def _design(self, X: pd.DataFrame) -> np.ndarray:
+        """The design matrix (what the ColumnTransformer gives) from plain numpy."""
+        d = self.__dict__.get("design_")
+        if d is None:  # fitted before the compiled path existed
+            return self.model_[0].transform(self.frame_.transform(X))
+        m = self.frame_.matrix(X)
+        blocks = []
+        if d["num"] and "num_median" in d:
+            x = m[:, d["num"]]
+            missing = np.isnan(x)
+            x = np.where(missing, d["num_median"], x)
+            x = np.hstack([x, missing[:, d["num_indicators"]].astype(float)])
+            blocks.append((x - d["num_mean"]) / d["num_scale"])
+        if d["spline"] is not None:
+            sp = d["spline"]
+            x = m[:, sp["cols"]]
+            x = _signed_log1p(np.where(np.isnan(x), sp["median"], x))
+            blocks.append((sp["transformer"].transform(x) - sp["mean"]) / sp["scale"])
+        for col, codes, width in d["cat"]:
+            code = m[:, col]
+            code = np.where(np.isnan(code), len(codes) - 1, code).astype(int)
+            hot = np.zeros((len(m), width))
+            target = codes[code]
+            rows = np.flatnonzero(target >= 0)
+            hot[rows, target[rows]] = 1.0
+            blocks.append(hot)
+        return np.hstack(blocks) if blocks else np.empty((len(m), 0))
 
     def _groups(self, names: list[str]) -> np.ndarray:
         """The input feature (index into ``frame_.columns_``) behind each design column."""
@@ -200,7 +255,7 @@ class LogisticChurn(_Base):
         return np.asarray(out, dtype=int)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict_proba(self.frame_.transform(X))
+        return _stack(self.proba_and_contributions(X)[0])
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Coefficient x (design value - training mean), summed per input feature."""
@@ -208,7 +263,7 @@ class LogisticChurn(_Base):
 
     def proba_and_contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
         """Churn probability and per-feature log-odds contributions in one pass."""
-        design = self.model_[0].transform(self.frame_.transform(X))
+        design = self._design(X)
         lr = self.model_[-1]
         terms = (design - self.centre_) * lr.coef_[0]
         out = np.zeros((len(X), len(self.frame_.columns_)))
