@@ -70,8 +70,8 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
     and noted in ``meta.json`` (the API then says so per endpoint). ``options``
     (:class:`forecasting.io.ReadOptions`) say how the data files are written."""
     from forecasting.io import read_dataset, write_json, write_table
-    from forecasting.kpis import kpi_table
-    from forecasting.segments import segments
+    from forecasting.analytics.kpis import kpi_table
+    from forecasting.analytics.segments import segments
 
     out = Path(out_dir) if out_dir else snapshot_dir()
     data = read_dataset(data_dir, options=options)

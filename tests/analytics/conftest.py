@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 
 import pandas as pd
 import pytest
@@ -57,21 +55,15 @@ def january_data(january) -> Dataset:
 
 
 @pytest.fixture
-def fake_churn_model(monkeypatch):
-    """A stand-in for forecasting.churn.score with a registered champion (version 7)."""
-    module = types.ModuleType("forecasting.churn.score")
-
-    def score_customers(data, as_of):
-        return pd.DataFrame({"customer_id": ["k4", "k2"], "churn_probability": [0.9, 0.1],
-                             "risk_band": ["high", "low"],
-                             "reasons": [[{"feature": "complaints_quality_90d", "value": 3,
-                                           "contribution": 0.8,
-                                           "text": "3 quality complaints in 90 days"},
-                                          {"feature": "csat_trend", "value": -1.5,
-                                           "contribution": 0.4,
-                                           "text": "satisfaction fell from 4.5 to 3.0"}], []],
-                             "model_version": ["7", "7"]})
-
-    module.score_customers = score_customers
-    monkeypatch.setitem(sys.modules, "forecasting.churn.score", module)
-    return module
+def model_scores():
+    """Churn scores as :func:`forecasting.churn.score.score_customers` returns them (a
+    champion, version 7, scored two of the customers)."""
+    return pd.DataFrame({"customer_id": ["k4", "k2"], "churn_probability": [0.9, 0.1],
+                         "risk_band": ["high", "low"],
+                         "reasons": [[{"feature": "complaints_quality_90d", "value": 3,
+                                       "contribution": 0.8,
+                                       "text": "3 quality complaints in 90 days"},
+                                      {"feature": "csat_trend", "value": -1.5,
+                                       "contribution": 0.4,
+                                       "text": "satisfaction fell from 4.5 to 3.0"}], []],
+                         "model_version": ["7", "7"]})

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.followup import (
+from forecasting.analytics.followup import (
     ACCOUNT_MANAGER_VISIT, LOGISTICS_REVIEW, NO_ACTION, QUALITY_REVIEW, SALES_CALL,
     reasons_from_features, value_tiers,
 )
@@ -67,13 +67,14 @@ def test_value_tiers_top_10_and_next_20_percent():
     assert t.loc["zero", "value_tier"] == "C"
 
 
-def test_followup_with_a_champion_keeps_the_model_reasons(fake_churn_model):
+def test_followup_with_a_champion_keeps_the_model_reasons(model_scores):
     from analytics_tables import five_customers
 
     from forecasting.dataset import Dataset
-    from forecasting.followup import followup_list
+    from forecasting.analytics.followup import followup_list
 
-    fol = followup_list(Dataset(five_customers()), "2024-06-30").set_index("customer_id")
+    fol = followup_list(Dataset(five_customers()), "2024-06-30",
+                        churn_scores=model_scores).set_index("customer_id")
     assert fol.loc["k4", "churn_source"] == "model v7"
     assert fol.loc["k4", "model_reasons"] == ("3 quality complaints in 90 days; "
                                               "satisfaction fell from 4.5 to 3.0")

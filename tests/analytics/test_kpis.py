@@ -9,7 +9,7 @@ import pytest
 
 from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
-from forecasting.kpis import KpiConfig, kpi_table
+from forecasting.analytics.kpis import KpiConfig, kpi_table
 
 from analytics_tables import orders_frame
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting import analytics_plots as ap
+from forecasting.analytics import plots as ap
 from forecasting.dataset import Dataset
-from forecasting.followup import followup_list
-from forecasting.kpis import KpiConfig, kpi_table
-from forecasting.segments import segments
+from forecasting.analytics.followup import followup_list
+from forecasting.analytics.kpis import KpiConfig, kpi_table
+from forecasting.analytics.segments import segments
 
 
 def test_figures_as_png_and_in_an_mlflow_run(january_data, tmp_path):
-    seg = segments(january_data, "2024-01-31", use_model=False)
+    seg = segments(january_data, "2024-01-31")
     table = kpi_table(january_data, KpiConfig(levels=("overall",)))
     fol = followup_list(january_data, "2024-01-31", seg=seg)
     figs = {"segments": ap.segments_figure(seg), "kpi_trends": ap.kpi_trends_figure(table),

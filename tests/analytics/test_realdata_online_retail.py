@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.segments import SEGMENTS, segments
+from forecasting.analytics.segments import SEGMENTS, segments
 
 AS_OF = "2011-12-09"
 pytestmark = pytest.mark.realdata
@@ -36,7 +36,7 @@ def online_retail():
 
 @pytest.fixture(scope="module")
 def seg(online_retail):
-    return segments(online_retail, AS_OF, use_model=False)
+    return segments(online_retail, AS_OF)
 
 
 ORACLE = """

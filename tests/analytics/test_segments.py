@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
-import types
 
 import numpy as np
 import pandas as pd
@@ -14,7 +12,7 @@ from hypothesis import strategies as st
 
 from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
-from forecasting.segments import (
+from forecasting.analytics.segments import (
     SEGMENT_GRID, SEGMENTS, SegmentConfig, quintile_scores, rfm_table, segments,
 )
 
@@ -63,7 +61,7 @@ def test_rfm_values_and_named_segments_as_of_a_date():
     assert rfm.loc["k1", "days_since_last_order"] == 0  # ordered on the as-of day
     assert rfm.loc["k1", "orders_365d"] == 5  # the July order is after the as-of date
     assert rfm.loc["k2", "revenue_365d"] == pytest.approx(400.0 - 40.0)  # minus credit note
-    seg = segments(Dataset(orders), "2024-06-30", use_model=False).set_index("customer_id")
+    seg = segments(Dataset(orders), "2024-06-30").set_index("customer_id")
     assert seg.loc["k1", ["r_score", "f_score", "m_score"]].tolist() == [5, 5, 5]
     assert seg.loc["k1", "segment"] == "Champions"
     assert seg.loc["k5", "rfm_score"] == "111" and seg.loc["k5", "segment"] == "Lost"
@@ -79,7 +77,7 @@ def test_lifecycle_stages_and_value():
     ])
     customers = pd.DataFrame({"customer_id": ["old", "new", "reg", "prospect"]})
     data = Dataset(orders, customers=customers)
-    seg = segments(data, "2024-06-30", use_model=False).set_index("customer_id")
+    seg = segments(data, "2024-06-30").set_index("customer_id")
     assert seg["lifecycle_stage"].to_dict() == {
         "old": "churned", "new": "new", "reg": seg.loc["reg", "lifecycle_stage"],
         "prospect": "prospect"}
@@ -94,8 +92,9 @@ def test_lifecycle_stages_and_value():
     assert (seg["churn_source"].dropna() == "rfm rules").all()
 
 
-def test_model_probabilities_drive_at_risk_and_value_when_a_champion_exists(fake_churn_model):
-    seg = segments(Dataset(five_customers()), "2024-06-30").set_index("customer_id")
+def test_model_probabilities_drive_at_risk_and_value_when_a_champion_exists(model_scores):
+    seg = segments(Dataset(five_customers()), "2024-06-30",
+                   churn_scores=model_scores).set_index("customer_id")
     assert seg.loc["k4", "churn_source"] == "model v7"
     assert seg.loc["k4", "churn_probability"] == 0.9
     # k4's first order was 97 days ago (not new) and p 0.9 >= 0.5
@@ -107,19 +106,28 @@ def test_model_probabilities_drive_at_risk_and_value_when_a_champion_exists(fake
     assert seg.loc["k3", "churn_source"] == "rfm rules"  # not scored by the model
 
 
-def test_no_champion_falls_back_to_rfm_rules_and_says_so(monkeypatch, caplog):
-    module = types.ModuleType("forecasting.churn.score")
-
-    def score_customers(data, as_of):
-        raise ForecastingError("no 'champion' version of model 'churn'")
-
-    module.score_customers = score_customers
-    monkeypatch.setitem(sys.modules, "forecasting.churn.score", module)
-    with caplog.at_level(logging.INFO, logger="forecasting.segments"):
+def test_no_scores_fall_back_to_rfm_rules_and_say_so(caplog):
+    """Without churn scores (no champion: the caller passes None) the RFM rules decide, and
+    segments never reaches into the model registry itself."""
+    with caplog.at_level(logging.INFO, logger="forecasting.analytics.segments"):
         seg = segments(Dataset(five_customers()), "2024-06-30")
     assert (seg["churn_source"] == "rfm rules").all()
     assert "RFM rules" in caplog.text
     assert seg["churn_probability"].between(0, 1).all()
+
+
+def test_analytics_never_import_churn_scoring_or_tracking():
+    import ast
+    from pathlib import Path
+
+    import forecasting.analytics as pkg
+
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not any(m and (m.startswith("forecasting.churn") or m.endswith("tracking")
+                              or m == "mlflow") for m in names), (path.name, names)
 
 
 def test_rule_churn_rates_are_measured_when_history_allows():
@@ -130,12 +138,11 @@ def test_rule_churn_rates_are_measured_when_history_allows():
         rows.append((f"A{i}", f"c{i:02d}", "2024-03-01", 10.0, None, None, "completed"))
         if i < 20:
             rows.append((f"B{i}", f"c{i:02d}", "2024-05-01", 10.0, None, None, "completed"))
-    seg = segments(Dataset(orders_frame(rows)), "2024-06-30", SegmentConfig(horizon_days=90),
-                   use_model=False)
+    seg = segments(Dataset(orders_frame(rows)), "2024-06-30", SegmentConfig(horizon_days=90))
     # every customer was in the same segment at the cutoff -> that segment's rate, 0.5
     assert np.allclose(seg["churn_probability"], 0.5)
 
 
 def test_bad_as_of_is_a_user_error():
     with pytest.raises(ForecastingError):
-        segments(Dataset(five_customers()), "not-a-date", use_model=False)
+        segments(Dataset(five_customers()), "not-a-date")

@@ -84,6 +84,17 @@ def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
         drop=True)
 
 
+def champion_scores(data: Dataset, as_of) -> pd.DataFrame | None:
+    """The champion's scores as of ``as_of`` (see :func:`score_customers`), or None with a
+    log line saying why when there is no usable champion (analytics then use RFM rules)."""
+    try:
+        return score_customers(data, as_of)
+    except ForecastingError as exc:
+        log.info("no usable champion churn model (%s); churn probabilities come from RFM "
+                 "rules", str(exc).splitlines()[0])
+        return None
+
+
 def _has_active_customers(data: Dataset, as_of, lookback_days: int) -> bool:
     """Whether any customer has an order in ``(as_of - lookback, as_of]``."""
     from forecasting.cutoff import as_of_instant

@@ -37,7 +37,7 @@ def register(commands, train, promote) -> None:
                     "customer. One row per period, level, group and KPI. A KPI without data is "
                     "empty and the 'note' column says why (never 0). 'Customers at start' of a "
                     "period = customers with a completed order in the --lookback-days before "
-                    "it; see 'python -c \"import forecasting.kpis as k; help(k)\"'.")
+                    "it; see 'python -c \"import forecasting.analytics.kpis as k; help(k)\"'.")
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one file per table")
     p.add_argument("--period", default="month", choices=("week", "month", "quarter", "year"),
                    help="length of a reporting period")
@@ -83,21 +83,30 @@ def _common(p) -> None:
 
 
 def _config(args):
-    from forecasting.segments import SegmentConfig
+    from forecasting.analytics.segments import SegmentConfig
 
     return SegmentConfig(lookback_days=args.lookback_days, horizon_days=args.horizon_days)
 
 
+def _scores(data, args):
+    """The champion's churn scores, unless --no-model (None: RFM rules decide)."""
+    if args.no_model:
+        return None
+    from forecasting.churn.score import champion_scores
+
+    return champion_scores(data, args.as_of)
+
+
 def _segments(args) -> int:
     from forecasting.io import read_dataset, write_table
-    from forecasting.segments import segments
+    from forecasting.analytics.segments import segments
 
     t = time.perf_counter()
     data = read_dataset(args.data_dir, options=read_options(args))
-    seg = segments(data, args.as_of, _config(args), use_model=not args.no_model)
+    seg = segments(data, args.as_of, _config(args), churn_scores=_scores(data, args))
     write_table(seg, args.out)
     if args.plots:
-        from forecasting.analytics_plots import save_figures, segments_figure
+        from forecasting.analytics.plots import save_figures, segments_figure
 
         save_figures({"segments": segments_figure(seg)}, args.plots)
     sources = ", ".join(f"{k} {v:,}" for k, v in seg["churn_source"].value_counts().items())
@@ -112,7 +121,7 @@ def _segments(args) -> int:
 def _kpis(args) -> int:
     from forecasting.errors import ForecastingError
     from forecasting.io import read_dataset, write_table
-    from forecasting.kpis import KpiConfig, kpi_table, kpi_wide
+    from forecasting.analytics.kpis import KpiConfig, kpi_table, kpi_wide
 
     levels = tuple(x.strip() for x in args.levels.split(",") if x.strip())
     bad = sorted(set(levels) - {"overall", "segment", "customer"})
@@ -126,7 +135,7 @@ def _kpis(args) -> int:
     table = kpi_table(data, cfg)
     write_table(table, args.out)
     if args.plots:
-        from forecasting.analytics_plots import kpi_trends_figure, save_figures
+        from forecasting.analytics.plots import kpi_trends_figure, save_figures
 
         save_figures({"kpi_trends": kpi_trends_figure(table)}, args.plots)
     log.info("%s KPI rows -> %s (%.1f s)", f"{len(table):,}", args.out, time.perf_counter() - t)
@@ -136,16 +145,16 @@ def _kpis(args) -> int:
 
 
 def _followup(args) -> int:
-    from forecasting.followup import followup_list
+    from forecasting.analytics.followup import followup_list
     from forecasting.io import read_dataset, write_table
 
     t = time.perf_counter()
     data = read_dataset(args.data_dir, options=read_options(args))
     follow = followup_list(data, args.as_of, _config(args), top=args.top,
-                           use_model=not args.no_model)
+                           churn_scores=_scores(data, args))
     write_table(follow, args.out)
     if args.plots:
-        from forecasting.analytics_plots import followup_figure, save_figures
+        from forecasting.analytics.plots import followup_figure, save_figures
 
         save_figures({"followup": followup_figure(follow)}, args.plots)
     log.info("follow-up list of %s customers -> %s (%.1f s)", f"{len(follow):,}", args.out,

@@ -36,7 +36,8 @@ Segment: from the recency score ``R`` and ``FM = round_half_up((F + M) / 2)`` by
     1      Lost            Lost                At risk             Cannot lose  Cannot lose
 
 Churn probability: from the champion churn model (:func:`forecasting.churn.score.
-score_customers`) when one is registered (``churn_source = "model v<N>"``); otherwise from
+score_customers`, passed in by the caller) when there are scores (``churn_source = "model
+v<N>"``); otherwise from
 RFM rules (``churn_source = "rfm rules"``), see :func:`rfm_churn_rates`: the share of
 customers of the same segment that churned over the last ``horizon_days`` of history.
 
@@ -269,26 +270,13 @@ def rule_churn_probability(rfm: pd.DataFrame, orders: pd.DataFrame, as_of,
     return p.astype(float)
 
 
-def model_scores(data: Dataset, as_of, scored: pd.DataFrame | None = None,
-                 ) -> pd.DataFrame | None:
-    """Champion churn model scores indexed by customer_id, or None when there is no model.
-
-    ``scored`` is the output of :func:`forecasting.churn.score.score_customers` when the
-    caller already has it (it is computed here otherwise). Columns ``churn_probability``,
-    ``risk_band``, ``reasons`` (text), ``churn_source``.
+def model_scores(scored: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Churn model scores (the output of :func:`forecasting.churn.score.score_customers`)
+    indexed by customer_id, or None. Columns ``churn_probability``, ``risk_band``,
+    ``reasons`` (text), ``churn_source``.
     """
     if scored is None:
-        try:
-            from forecasting.churn.score import score_customers
-        except ImportError as exc:
-            log.info("churn scoring is not available (%s); using RFM rules", exc)
-            return None
-        try:
-            scored = score_customers(data, as_of)
-        except ForecastingError as exc:
-            log.info("no usable champion churn model (%s); churn probabilities come from RFM "
-                     "rules", str(exc).splitlines()[0])
-            return None
+        return None
     scored = scored.copy()
     scored[CUSTOMER_ID] = scored[CUSTOMER_ID].astype(str)
     scored = scored.set_index(CUSTOMER_ID)
@@ -329,8 +317,7 @@ def _lifecycle(rfm: pd.DataFrame, p: pd.Series, cfg: SegmentConfig) -> pd.Series
 
 
 def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
-             use_model: bool = True, churn_scores: pd.DataFrame | None = None,
-             ) -> pd.DataFrame:
+             churn_scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per customer as of ``as_of``: RFM, segment, stage, churn probability, value.
 
     Columns: ``customer_id``, the :func:`rfm_segments` columns, ``churn_probability``,
@@ -339,12 +326,13 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     ``value_at_risk_12m`` and, from the model when there is one, ``risk_band`` and
     ``reasons``. Sorted by ``value_at_risk_12m`` (largest first), then ``customer_id``.
 
-    ``use_model=False`` skips the model; ``churn_scores`` passes scores the caller already
-    has from :func:`forecasting.churn.score.score_customers` for the same ``as_of``.
+    ``churn_scores`` are the churn model's scores for the same ``as_of`` (from
+    :func:`forecasting.churn.score.score_customers`; the caller fetches them); customers
+    without one, or every customer when there are none, get the RFM rules' probability.
     """
     end = day_end(as_of)
     rfm = rfm_segments(data.orders, as_of, cfg.lookback_days)
-    scored = model_scores(data, as_of, churn_scores) if use_model else None
+    scored = model_scores(churn_scores)
     rules = rule_churn_probability(rfm, data.orders, as_of, cfg)
     p = rules.copy()
     source = pd.Series(CHURN_SOURCE_RULES, index=rfm.index, dtype=object)

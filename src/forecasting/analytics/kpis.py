@@ -33,7 +33,7 @@ Only completed orders count as purchases; orders without a customer id are left 
 * ``resolution_days_mean``, ``resolution_days_p90`` = mean and 90th percentile (linear
   interpolation) of ``resolved_at - opened_at`` in days over complaints resolved in P.
 
-Segment rows group customers by their RFM segment (:mod:`forecasting.segments`) as of the
+Segment rows group customers by their RFM segment (:mod:`forecasting.analytics.segments`) as of the
 day before the period starts; customers whose first order falls in P take their segment as
 of the period's last day; customers without any completed order are ``no segment``.
 
@@ -57,7 +57,7 @@ from forecasting.schema import (
     ORDER_DATE, ORDER_ID, PROMISED_DATE, RESOLVED_AT, STATUS, STATUS_CANCELLED,
     STATUS_COMPLETED, SURVEYED_AT,
 )
-from forecasting.segments import rfm_segments
+from forecasting.analytics.segments import rfm_segments
 
 log = logging.getLogger(__name__)
 

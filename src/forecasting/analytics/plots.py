@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.segments import SEGMENTS
+from forecasting.analytics.segments import SEGMENTS
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The follow-up list: customers ranked by value at risk, why, what to do and how often to visit.
 
-Built from :func:`forecasting.segments.segments` (churn probability and value at risk, from
+Built from :func:`forecasting.analytics.segments.segments` (churn probability and value at risk, from
 the champion churn model when one is registered, else from RFM rules) and the customer
 features of :func:`forecasting.features.build_features` as of the same date.
 
@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 
 from forecasting.dataset import Dataset
+from forecasting.features import build_features
 from forecasting.schema import CUSTOMER_ID
-from forecasting.segments import SegmentConfig, segments
+from forecasting.analytics.segments import SegmentConfig, segments
 
 log = logging.getLogger(__name__)
 
@@ -162,23 +163,24 @@ def value_tiers(revenue: pd.Series) -> pd.DataFrame:
 
 def followup_list(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
                   top: int | None = None, seg: pd.DataFrame | None = None,
-                  use_model: bool = True) -> pd.DataFrame:
+                  churn_scores: pd.DataFrame | None = None,
+                  features: pd.DataFrame | None = None) -> pd.DataFrame:
     """Customers with value at risk, ranked (1 = largest), with reasons and actions.
 
-    ``seg`` is a :func:`forecasting.segments.segments` table for the same ``as_of`` (built
-    when not given). Columns: ``rank``, ``customer_id``, ``value_at_risk_12m``,
+    ``seg`` is a :func:`forecasting.analytics.segments.segments` table for the same
+    ``as_of`` (built from ``churn_scores`` when not given); ``features`` the churn features
+    as of ``as_of`` (built with ``cfg.lookback_days`` when not given). Columns: ``rank``, ``customer_id``, ``value_at_risk_12m``,
     ``churn_probability``, ``churn_source``, ``expected_revenue_12m``,
     ``revenue_if_retained_12m``, ``segment``, ``lifecycle_stage``, ``value_tier``,
     ``visit_frequency``, ``reasons``, ``suggested_action``, ``reason_codes`` and, with a
     model, ``model_reasons``.
     """
-    from forecasting.features import build_features
-
     if seg is None:
-        seg = segments(data, as_of, cfg, use_model=use_model)
+        seg = segments(data, as_of, cfg, churn_scores=churn_scores)
     seg = seg[seg["value_at_risk_12m"] > 0].set_index(CUSTOMER_ID)
     seg = seg.sort_values(["value_at_risk_12m"], ascending=False, kind="stable")
-    feats = build_features(data, as_of, lookback_days=cfg.lookback_days)
+    feats = features if features is not None else build_features(
+        data, as_of, lookback_days=cfg.lookback_days)
     feats = feats.reindex(seg.index)
     why = reasons_from_features(feats)
     tiers = value_tiers(seg["revenue_if_retained_12m"].sort_values(ascending=False,
