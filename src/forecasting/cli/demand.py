@@ -34,17 +34,25 @@ def _check_models(names) -> None:
                                f"{', '.join([*REGISTRY, 'ets_statsmodels'])}")
 
 
-def _print_metrics(table) -> None:
+def _print_metrics(table, groups=None) -> None:
     cols = [c for c in table.columns if c.startswith("backtest_")]
     shown = table[cols].rename(columns=lambda c: c.replace("backtest_", ""))
     print(shown.round(3).to_string())
+    if groups is not None and len(groups):
+        print("chosen forecast by history (backtest cells of series of that kind):")
+        print(groups.rename(columns=lambda c: c.replace("backtest_", "")).round(3)
+              .to_string())
 
 
 def _report(result, **extra) -> dict:
     """What a run chose and how every candidate did on the backtest (for --report)."""
-    return {**extra, "chosen": result.model.choice.members(),
-            "interval_scaling": getattr(result.model.intervals, "scaling", "forecast"),
+    groups = result.group_metrics
+    return {**extra, **result.model.summary(),
             "backtest": result.backtest_metrics.loc["chosen"].to_dict(),
+            "backtest_by_history": (groups.to_dict(orient="index")
+                                    if groups is not None else {}),
+            "series_by_history": {g: ids for g, ids in result.series_by_history().items()
+                                  if g != "full"},
             "candidates": result.backtest_metrics.drop(index="chosen").to_dict(orient="index")}
 
 
@@ -62,8 +70,12 @@ def cmd_forecast(args) -> int:
     if args.report:
         write_json(_report(res, series=str(args.series), horizon=args.horizon,
                            freq=res.panel.freq, n_series=res.panel.n), args.report)
+    young = {g: ids for g, ids in res.series_by_history().items() if g != "full" and ids}
+    for g, ids in young.items():
+        log.info("%d %s series: %s%s", len(ids), g, ", ".join(ids[:10]),
+                 " ..." if len(ids) > 10 else "")
     if not args.quiet_table:
-        _print_metrics(res.backtest_metrics)
+        _print_metrics(res.backtest_metrics, res.group_metrics)
     return 0
 
 
@@ -94,7 +106,7 @@ def cmd_train(args) -> int:
     cfg = DemandConfig(horizon=args.horizon, freq=freq, levels=args.levels,
                        candidates=args.models, n_windows=args.windows)
     result, metrics, run_id = train(series, cfg, source=source)
-    _print_metrics(result.backtest_metrics)
+    _print_metrics(result.backtest_metrics, result.group_metrics)
     print(f"chosen: {'+'.join(result.model.choice.members())}  run: {run_id}")
     if args.report:
         write_json(_report(result, run_id=run_id, **metrics), args.report)
@@ -124,7 +136,8 @@ def cmd_plan(args) -> int:
         model, ref = tracking.load_model("demand")
         log.info("using demand model version %s", ref.version)
     plan = plan_from_dataset(data, inventory, args.service_level, args.horizon,
-                             args.freq, model=model)
+                             args.freq, model=model,
+                             default_lead_time_days=args.default_lead_time_days)
     write_table(plan, args.out)
     shown = plan.copy()
     num = shown.select_dtypes("number").columns
@@ -194,7 +207,11 @@ def register(commands, train, promote) -> None:
                     "lead-time demand (from sample paths of the forecast errors, not a sum of "
                     "per-period quantiles), safety stock, on hand, recommended production "
                     "(never negative, rounded up to min_batch) and the stockout date if "
-                    "nothing is made.")
+                    "nothing is made. Every inventory product gets a row; products launched a "
+                    "few weeks ago are forecast from their own and similar products' demand "
+                    "(column history: full, short or new). The horizon covers the longest "
+                    "lead time; a champion trained for fewer periods is extended and the "
+                    "row's note says so.")
     pl.add_argument("data_dir", help="data set folder (orders[, inventory, products])")
     pl.add_argument("--inventory", help="inventory table (product_id, on_hand[, "
                     "lead_time_days, min_batch]); default: DATA_DIR's inventory table")
@@ -202,7 +219,14 @@ def register(commands, train, promote) -> None:
                     help="probability of not running out during the lead time")
     pl.add_argument("--horizon", type=int, default=None,
                     help="forecast periods (default: the longest lead time)")
-    pl.add_argument("--freq", default="W", help="W, MS or D")
+    pl.add_argument("--freq", default=None,
+                    help="W, MS or D (default: the champion's own frequency with --champion, "
+                    "else W); a --freq that contradicts the champion's is an error")
+    from forecasting.planning import DEFAULT_LEAD_TIME_DAYS
+
+    pl.add_argument("--default-lead-time-days", type=float, default=DEFAULT_LEAD_TIME_DAYS,
+                    help="lead time of products whose inventory row has no lead_time_days "
+                    "(default %(default)s)")
     pl.add_argument("--champion", action="store_true",
                     help="use the champion 'demand' model from MLflow instead of fitting")
     pl.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")

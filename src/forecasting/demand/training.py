@@ -53,7 +53,7 @@ def _plots(result: ForecastResult, n: int = 6) -> dict:
     import matplotlib.pyplot as plt
 
     bt, panel = result.backtest, result.panel
-    chosen = result.model.choice.combine(bt.forecasts, bt.intermittent)
+    chosen = result.model.choice.combine(bt.forecasts, bt.intermittent, bt.history)
     rng = np.random.default_rng(0)
     ok = np.flatnonzero(~np.isnan(bt.actual[-1, :, 0]))
     pick = rng.choice(ok, size=min(n, len(ok)), replace=False) if len(ok) else []
@@ -95,8 +95,8 @@ def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = Non
                       tags={"data_fingerprint": fp, "source": source}) as run_id:
         tracking.log_params({**config.to_dict(), "n_series": panel.n, "n_periods": panel.T,
                              "chosen": "+".join(result.model.choice.members()),
-                             "interval_scaling": getattr(result.model.intervals, "scaling",
-                                                         "forecast"),
+                             "chosen_by_history": result.model.summary()["chosen_by_history"],
+                             "interval_scaling": result.model.summary()["interval_scaling"],
                              "data_fingerprint": fp})
         tracking.log_metrics(metrics)
         tracking.log_table(result.per_series, "per_series_metrics.csv")
@@ -116,7 +116,7 @@ def rescore(model, series: pd.DataFrame) -> dict:
     members = list(model.choice.members())
     again = DemandConfig(horizon=cfg.horizon, freq=cfg.freq, levels=cfg.levels,
                          candidates=tuple(members), n_windows=cfg.n_windows, metric=cfg.metric,
-                         max_ensemble=len(model.choice.ensemble), lightgbm=cfg.lightgbm)
+                         max_ensemble=cfg.max_ensemble, lightgbm=cfg.lightgbm)
     res = fit_panel(prepare(series, cfg.freq), again, progress=False)
     return res.backtest_metrics.loc["chosen"].to_dict()
 
