@@ -58,3 +58,67 @@ def test_latest_forecasts_from_orders():
     fc = latest_forecasts(data, horizon=4, freq="W")
     assert set(fc["unique_id"]) == {"a", "b"} and len(fc) == 8
     assert fc["ds"].min() >= pd.Timestamp("2024-12-23")  # after the last complete week
+
+
+def _train(src, horizon, models=MODELS, windows=2):
+    assert main(["train", "demand", "--series", str(src), "--freq", "MS", "--horizon",
+                 str(horizon), "--models", models, "--windows", str(windows)]) == 0
+
+
+def test_gate_refuses_a_challenger_of_another_horizon(panel_df, tmp_path, mlflow_tmp, capsys):
+    """A 1-step model's error is smaller by construction: it never replaces a 12-step
+    champion, and the gate says the horizons differ."""
+    from forecasting import tracking
+
+    src = tmp_path / "series.parquet"
+    panel_df.to_parquet(src)
+    _train(src, 12)
+    assert main(["promote", "demand"]) == 0
+    champion = tracking.get_version("demand").version
+    _train(src, 1)
+    capsys.readouterr()
+    assert main(["promote", "demand"]) == 0
+    out = capsys.readouterr().out
+    assert "not promoted" in out and "horizon (champion 12, challenger 1)" in out
+    assert tracking.get_version("demand").version == champion
+
+
+def test_gate_reruns_the_champion_on_the_challengers_data(panel_df, tmp_path, mlflow_tmp,
+                                                          capsys):
+    """Different data: the champion's method is re-run on the challenger's data and the two
+    are compared there (the same method on the same data is no worse: promoted)."""
+    src, other = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    panel_df.to_parquet(src)
+    panel_df[panel_df.unique_id.isin(["s0", "s1", "s2", "s3"])].to_parquet(other)
+    _train(src, 6)
+    assert main(["promote", "demand"]) == 0
+    _train(other, 6)
+    capsys.readouterr()
+    assert main(["promote", "demand"]) == 0
+    out = capsys.readouterr().out
+    assert "re-run on the challenger's data" in out and " promoted" in out
+
+
+def test_a_missing_metric_never_passes():
+    from datetime import datetime, timezone
+
+    from forecasting.demand.training import decide
+    from forecasting.tracking import ModelRef
+
+    params = {"horizon": "6", "freq": "MS", "levels": "[80, 95]", "n_windows": "2",
+              "data_fingerprint": "x"}
+    good = {"backtest_smape": 10.0, "backtest_mase": 0.8, "backtest_coverage_80": 80.0,
+            "backtest_coverage_95": 95.0}
+    now = datetime.now(timezone.utc)
+    champion = ModelRef("demand", "1", "r1", now, metrics=good, params=params)
+    better = {**good, "backtest_smape": 9.0}
+    ok, _ = decide(champion, ModelRef("demand", "2", "r2", now, metrics=better,
+                                      params=params))
+    assert ok
+    no_coverage = {k: v for k, v in better.items() if k != "backtest_coverage_95"}
+    ok, reason = decide(champion, ModelRef("demand", "3", "r3", now, metrics=no_coverage,
+                                           params=params))
+    assert not ok and "backtest_coverage_95" in reason and "never passes" in reason
+    ok, reason = decide(champion, ModelRef("demand", "4", "r4", now, metrics=better,
+                                           params={**params, "freq": "W"}))
+    assert not ok and "freq (champion MS, challenger W)" in reason

@@ -196,8 +196,11 @@ def register(commands, train, promote) -> None:
         promote, "demand", help="make the demand challenger champion if it is no worse",
         description="Promote the demand challenger (or the version of --run-id) to champion "
                     "when its backtest sMAPE and MASE and its interval coverage error are no "
-                    "worse than the champion's on the same data (the champion is re-"
-                    "backtested on the challenger's data when they differ).")
+                    "worse than the champion's on the same data. Models of a different "
+                    "horizon, frequency or interval levels are not comparable: refused, with "
+                    "what differs. When only the data (or backtest windows) differ, the "
+                    "champion's method is re-run on the challenger's data and compared there. "
+                    "A missing metric never passes.")
     pr.add_argument("--run-id", help="the training run whose model to promote")
     pr.set_defaults(handler=cmd_promote)
 

@@ -8,22 +8,32 @@ metrics (``backtest_smape``, ``backtest_mase``, ``backtest_wape``, ``backtest_bi
 actuals on the last backtest window for a sample of series; coverage by level) and the model
 ``demand`` (a :class:`~forecasting.demand.pipeline.DemandModel`).
 
-Promotion (:func:`decide`): on the same data, the challenger must have backtest sMAPE and
-MASE no worse than the champion's and an interval coverage error (mean |coverage - level|)
-no worse (0.5 point tolerance). When the runs saw different data, the champion's members are
-re-backtested on the challenger's data first.
+Promotion (:func:`decide`) compares like with like:
+
+* models trained for a different **horizon**, **frequency** or interval **levels** are not
+  comparable (a 1-step model's error is smaller than a 12-step one's by construction): the
+  gate refuses and says which differs;
+* when only the data (or the number of backtest windows) differ, the champion's method (its
+  members, re-chosen per history group) is re-run on the challenger's data with the
+  challenger's windows, and the two are compared there;
+* then the challenger must have backtest sMAPE and MASE no worse than the champion's and an
+  interval coverage error (mean |coverage - level|) no worse (0.5 point tolerance);
+* a missing (or non-finite) metric never passes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 
 import numpy as np
 import pandas as pd
 
 from forecasting import tracking
+from forecasting.demand import freq as freqs
 from forecasting.demand.pipeline import DemandConfig, ForecastResult, fit_panel, prepare
+from forecasting.errors import ForecastingError
 from forecasting.schema import UNIQUE_ID
 
 log = logging.getLogger(__name__)
@@ -31,6 +41,7 @@ log = logging.getLogger(__name__)
 EXPERIMENT = "demand"
 MODEL_NAME = "demand"
 COVERAGE_TOLERANCE = 0.5
+GATE_METRICS = ("backtest_smape", "backtest_mase")
 
 
 def fingerprint(panel) -> str:
@@ -42,8 +53,9 @@ def fingerprint(panel) -> str:
 
 
 def coverage_error(metrics: dict, levels=(80, 95)) -> float:
+    """Mean |empirical - nominal| coverage over the levels (NaN when a level is missing)."""
     vals = [abs(metrics.get(f"backtest_coverage_{lv}", np.nan) - lv) for lv in levels]
-    return float(np.nanmean(vals)) if vals else float("nan")
+    return float(np.mean(vals)) if vals else float("nan")
 
 
 def _plots(result: ForecastResult, n: int = 6) -> dict:
@@ -110,30 +122,75 @@ def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = Non
     return result, {k: metrics[k] for k in chosen}, run_id
 
 
-def rescore(model, series: pd.DataFrame) -> dict:
-    """Backtest metrics of a fitted DemandModel's members on another data set."""
+def rescore(model, series: pd.DataFrame, n_windows: int | None = None) -> dict:
+    """Backtest metrics of a fitted DemandModel's method (its members, re-chosen on this
+    data) on another data set, with ``n_windows`` backtest windows (default: its own)."""
     cfg = model.config
     members = list(model.choice.members())
     again = DemandConfig(horizon=cfg.horizon, freq=cfg.freq, levels=cfg.levels,
-                         candidates=tuple(members), n_windows=cfg.n_windows, metric=cfg.metric,
-                         max_ensemble=cfg.max_ensemble, lightgbm=cfg.lightgbm)
+                         candidates=tuple(members), n_windows=n_windows or cfg.n_windows,
+                         metric=cfg.metric, max_ensemble=cfg.max_ensemble,
+                         lightgbm=cfg.lightgbm)
     res = fit_panel(prepare(series, cfg.freq), again, progress=False)
     return res.backtest_metrics.loc["chosen"].to_dict()
 
 
+def _spec(ref) -> dict:
+    """What a run's model forecasts: horizon, frequency, interval levels, backtest windows
+    (from its logged params; None when not logged)."""
+    p = ref.params
+
+    def get(key, conv):
+        try:
+            return conv(p[key])
+        except (KeyError, ValueError, TypeError, ForecastingError):
+            return None
+
+    return {"horizon": get("horizon", int), "freq": get("freq", freqs.canonical),
+            "levels": get("levels", lambda v: tuple(sorted(int(x)
+                                                           for x in re.findall(r"\d+", v)))),
+            "n_windows": get("n_windows", int)}
+
+
+def _missing(metrics: dict, names) -> list[str]:
+    return [m for m in names if not np.isfinite(float(metrics.get(m, np.nan)))]
+
+
 def decide(champion, challenger) -> tuple[bool, str]:
-    ch, cc = dict(champion.metrics), dict(challenger.metrics)
-    if champion.params.get("data_fingerprint") != challenger.params.get("data_fingerprint"):
-        path = tracking.download_artifact(challenger.run_id, "data/series.parquet")
-        ch = rescore(tracking.load_version(champion), pd.read_parquet(path))
-        note = " (champion re-backtested on the challenger's data)"
-    else:
+    """Promote the challenger when it is no worse than the champion on the same data and
+    the same task (see the module docstring); returns (promote, reason)."""
+    a, b = _spec(champion), _spec(challenger)
+    differ = [f"{k} (champion {a[k]}, challenger {b[k]})"
+              for k in ("horizon", "freq", "levels") if a[k] != b[k] or a[k] is None]
+    if differ:
+        return False, ("not comparable: the models differ in " + "; ".join(differ)
+                       + ": train the challenger with the champion's horizon, frequency and "
+                       "levels, or replace the champion deliberately with --run-id after "
+                       "review")
+    levels = b["levels"]
+    needed = [*GATE_METRICS, *(f"backtest_coverage_{lv}" for lv in levels)]
+    cc, ch = dict(challenger.metrics), dict(champion.metrics)
+    missing = _missing(cc, needed)
+    if missing:
+        return False, (f"challenger has no {', '.join(missing)}: a missing metric never "
+                       "passes")
+    same = (champion.params.get("data_fingerprint") == challenger.params.get("data_fingerprint")
+            and a["n_windows"] == b["n_windows"])
+    if same and not _missing(ch, needed):
         note = " (same data)"
+    else:
+        path = tracking.download_artifact(challenger.run_id, "data/series.parquet")
+        ch = rescore(tracking.load_version(champion), pd.read_parquet(path), b["n_windows"])
+        note = " (champion's method re-run on the challenger's data)"
+        missing = _missing(ch, needed)
+        if missing:
+            return False, (f"the champion re-run on the challenger's data has no "
+                           f"{', '.join(missing)}: a missing metric never passes")
     worse = []
-    for m in ("backtest_smape", "backtest_mase"):
-        if cc.get(m, np.inf) > ch.get(m, np.inf) + 1e-9:
-            worse.append(f"{m} {cc.get(m):.4f} > {ch.get(m):.4f}")
-    ce_new, ce_old = coverage_error(cc), coverage_error(ch)
+    for m in GATE_METRICS:
+        if cc[m] > ch[m] + 1e-9:
+            worse.append(f"{m} {cc[m]:.4f} > {ch[m]:.4f}")
+    ce_new, ce_old = coverage_error(cc, levels), coverage_error(ch, levels)
     if ce_new > ce_old + COVERAGE_TOLERANCE:
         worse.append(f"coverage error {ce_new:.2f} > {ce_old:.2f} points")
     if worse:
