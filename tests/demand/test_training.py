@@ -122,3 +122,31 @@ def test_a_missing_metric_never_passes():
     ok, reason = decide(champion, ModelRef("demand", "4", "r4", now, metrics=better,
                                            params={**params, "freq": "W"}))
     assert not ok and "freq (champion MS, challenger W)" in reason
+
+
+def test_model_logged_with_a_signature_and_an_example_that_pass(panel_df, mlflow_tmp, capfd,
+                                                                caplog):
+    """MLflow infers the signature from the input example and checks the serving example by
+    running the model on it: both pass, with nothing failed or warned on the way."""
+    import mlflow
+    import numpy as np
+
+    from forecasting import tracking
+    from forecasting.demand.pipeline import DemandConfig
+    from forecasting.demand.training import _plots, train
+
+    result, _, run_id = train(panel_df, DemandConfig(horizon=6, freq="MS",
+                                                     candidates=("seasonal_naive", "theta")))
+    out = capfd.readouterr()
+    text = out.out + out.err + caplog.text
+    assert "Failed" not in text and "WARNING" not in text, text
+    ref = tracking.version_of_run("demand", run_id)
+    info = mlflow.models.get_model_info(ref.uri)
+    assert info.signature is not None and info.signature.inputs is not None
+    assert {"unique_id", "ds", "y"} <= set(info.signature.inputs.input_names())
+    assert info.saved_input_example_info is not None
+    # the forecast-vs-actual plot has dates on its axis and the 80 and 95 % bands
+    ax = _plots(result)["plots/forecast_vs_actual.png"].axes[0]
+    assert np.issubdtype(np.asarray(ax.lines[0].get_xdata()).dtype, np.datetime64)
+    labels = [c.get_label() for c in ax.collections]
+    assert "80 % interval" in labels and "95 % interval" in labels

@@ -32,9 +32,9 @@ import pandas as pd
 
 from forecasting import tracking
 from forecasting.demand import freq as freqs
+from forecasting.demand.panel import period_dates
 from forecasting.demand.pipeline import DemandConfig, ForecastResult, fit_panel, prepare
 from forecasting.errors import ForecastingError
-from forecasting.schema import UNIQUE_ID
 
 log = logging.getLogger(__name__)
 
@@ -59,26 +59,40 @@ def coverage_error(metrics: dict, levels=(80, 95)) -> float:
 
 
 def _plots(result: ForecastResult, n: int = 6) -> dict:
+    """Forecast against actuals on the last backtest window for ``n`` series (dates on the
+    axis, the model's 80/95 % bands), and coverage by level."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    bt, panel = result.backtest, result.panel
-    chosen = result.model.choice.combine(bt.forecasts, bt.intermittent, bt.history)
+    bt, panel, model = result.backtest, result.panel, result.model
+    chosen = model.choice.combine(bt.forecasts, bt.intermittent, bt.history)
     rng = np.random.default_rng(0)
     ok = np.flatnonzero(~np.isnan(bt.actual[-1, :, 0]))
     pick = rng.choice(ok, size=min(n, len(ok)), replace=False) if len(ok) else []
+    _, ints = model._grouped()
+    groups = bt.history[-1]
+    scale = ints.scale(np.nan_to_num(chosen[-1]), bt.level[-1], bt.noise[-1], groups)
+    bands = ints.bounds(np.nan_to_num(chosen[-1]), scale, groups)
     fig, axes = plt.subplots(len(pick) or 1, 1, figsize=(8, 2.2 * max(len(pick), 1)),
                              squeeze=False)
     cut = bt.origins[-1]
     for ax, i in zip(axes[:, 0], pick):
-        hist = panel.y[i, : panel.T - cut]
-        ax.plot(np.arange(len(hist)), hist, color="0.4", lw=1, label="history")
-        x = np.arange(len(hist), len(hist) + bt.h)
+        rel = np.arange(-panel.T + 1, 1)
+        dates = period_dates(panel, np.full(panel.T, i), rel)
+        seen = ~np.isnan(panel.y[i, : panel.T - cut])
+        ax.plot(dates[: panel.T - cut][seen], panel.y[i, : panel.T - cut][seen], color="0.4",
+                lw=1, label="history")
+        x = dates[panel.T - cut: panel.T - cut + bt.h]
+        for lv, alpha in zip(sorted(bands, reverse=True), (0.15, 0.3)):
+            lo, hi = bands[lv]
+            ax.fill_between(x, lo[i], hi[i], color="C1", alpha=alpha, lw=0,
+                            label=f"{lv} % interval")
         ax.plot(x, bt.actual[-1, i], color="k", lw=1.2, label="actual")
         ax.plot(x, chosen[-1, i], color="C1", lw=1.5, label="forecast")
-        ax.set_title(str(panel.ids[i]), fontsize=9)
+        ax.set_title(f"{panel.ids[i]} ({groups[i]} history)", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     fig2, ax2 = plt.subplots(figsize=(4, 3))
@@ -89,6 +103,14 @@ def _plots(result: ForecastResult, n: int = 6) -> dict:
     ax2.set_ylabel("coverage %"); ax2.set_xlabel("interval level %"); ax2.legend(fontsize=7)
     fig2.tight_layout()
     return {"plots/forecast_vs_actual.png": fig, "plots/coverage_by_level.png": fig2}
+
+
+def input_example(panel, n: int = 2):
+    """The whole history of the ``n`` longest series, with their attributes: a request the
+    model's own validation accepts (a few rows per series would be short series) and that
+    MLflow can run to infer the signature and check the serving example."""
+    rows = np.argsort(-panel.lengths, kind="stable")[:n]
+    return panel.to_long(np.sort(rows))
 
 
 def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = None,
@@ -116,7 +138,7 @@ def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = Non
         tracking.log_table(panel.to_long(), "data/series.parquet")
         for path, fig in _plots(result).items():
             tracking.log_figure(fig, path)
-        example = panel.to_long().groupby(UNIQUE_ID).tail(3).head(12)
+        example = input_example(panel)
         tracking.log_model(result.model, MODEL_NAME, input_example=example,
                            metadata={"config": config.to_dict()})
     return result, {k: metrics[k] for k in chosen}, run_id
