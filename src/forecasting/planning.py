@@ -25,6 +25,9 @@ Every product of the inventory table gets one row:
   if nothing is made (empty when stock lasts past the horizon).
 
 A product with no order at all gets a row with quantity 0 and the note "no demand history".
+With ``adjust`` (``--churn-adjust``: :func:`forecasting.demand.churn_adjust.adjuster`) the
+forecast and its error scale are multiplied by ``yhat_churn_adjusted / yhat`` per product and
+period, and the note gives the share removed over the lead time.
 The frequency is the model's own; a ``freq`` that contradicts it is an error.
 
 Example:
@@ -121,14 +124,15 @@ def lead_time_periods(inv: pd.DataFrame, freq: str,
 
 def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_level: float = 0.95,
                     horizon: int | None = None, freq: str | None = None, model=None,
-                    default_lead_time_days: float = DEFAULT_LEAD_TIME_DAYS) -> pd.DataFrame:
+                    default_lead_time_days: float = DEFAULT_LEAD_TIME_DAYS,
+                    adjust=None) -> pd.DataFrame:
     """The plan per inventory product from a long demand history (unique_id = product_id).
 
     ``model`` is a fitted :class:`~forecasting.demand.pipeline.DemandModel` (e.g. the
     champion); without it the demand pipeline chooses and fits one on ``history`` for a
     horizon that covers the longest lead time.
     """
-    from forecasting.demand.pipeline import forecast, prepare
+    from forecasting.demand.pipeline import forecast, prepare, to_table
 
     if not 0.5 <= service_level < 1:
         raise DataError([Problem("inventory", None, "service level", 1,
@@ -142,6 +146,13 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
         model = forecast(history, horizon=h, freq=f, progress=False).model
     panel = prepare(history, f)
     yhat, _, scale = model.forecast_panel(panel, h)
+    factor = np.ones_like(yhat)
+    if adjust is not None:
+        adj = adjust(to_table(panel, yhat, {}))["yhat_churn_adjusted"].to_numpy()
+        with np.errstate(all="ignore"):
+            factor = np.where(yhat > 0, adj.reshape(yhat.shape) / yhat, 1.0)
+        plain = yhat
+        yhat, scale = yhat * factor, scale * factor
     steps = model.calibrated_steps
     groups = model.groups(panel)
     pos = {uid: i for i, uid in enumerate(panel.ids)}
@@ -164,6 +175,9 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
         i = pos[pid]
         if L > steps:
             notes.append(f"forecast {model.extended}")
+        if adjust is not None:
+            removed = 1 - yhat[i, :L].sum() / max(plain[i, :L].sum(), 1e-12)
+            notes.append(f"churn-adjusted: {100 * removed:.1f}% of lead-time demand removed")
         if groups[i] != "full":
             notes.append(f"{groups[i]} history ({int(panel.lengths[i])} periods)")
         paths = model.paths(groups[i], L)
@@ -188,8 +202,10 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
 
 def plan_from_dataset(data, inventory: pd.DataFrame | None = None, service_level: float = 0.95,
                       horizon: int | None = None, freq: str | None = None, model=None,
-                      default_lead_time_days: float = DEFAULT_LEAD_TIME_DAYS) -> pd.DataFrame:
-    """:func:`production_plan` from a Dataset's orders (and its inventory table)."""
+                      default_lead_time_days: float = DEFAULT_LEAD_TIME_DAYS,
+                      churn_model=None) -> pd.DataFrame:
+    """:func:`production_plan` from a Dataset's orders (and its inventory table); with
+    ``churn_model`` on churn-adjusted demand."""
     from forecasting.demand.series import orders_to_series
 
     inv = inventory if inventory is not None else data.inventory
@@ -198,5 +214,10 @@ def plan_from_dataset(data, inventory: pd.DataFrame | None = None, service_level
                                  "no inventory table given", "pass --inventory FILE")])
     f = plan_freq(freq, model)
     series = orders_to_series(data.orders, freq=f, products=data.products)
+    adjust = None
+    if churn_model is not None:
+        from forecasting.demand.churn_adjust import adjuster, history_end
+
+        adjust = adjuster(data, churn_model, history_end(series, f), f)
     return production_plan(series, inv, service_level, horizon, f, model,
-                           default_lead_time_days)
+                           default_lead_time_days, adjust)

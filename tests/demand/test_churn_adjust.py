@@ -42,8 +42,9 @@ def setting():
     churn = train_time_based(data, ChurnConfig(n_cutoffs=3, model="logistic")).model
     series = orders_to_series(data.orders, freq="W", products=data.products)
     cutoff = series["ds"].max() + pd.Timedelta(days=6)
-    fc = forecast(series, horizon=6, freq="W", candidates=["mean", "ses"],
-                  progress=False).table
+    res = forecast(series, horizon=6, freq="W", candidates=["mean", "ses"], progress=False)
+    fc = res.table
+    fc.attrs["model"] = res.model
     return data, churn, cutoff, fc
 
 
@@ -70,3 +71,59 @@ def test_adjusted_forecast_removes_the_expected_volume_of_leavers(setting):
     days = (first["ds"] + pd.Timedelta(days=7) - cutoff.normalize()).days
     expected = 1 - np.sum(mine["share"].to_numpy() * (1 - (1 - p) ** (days / 90)))
     assert first[ADJUSTED] == pytest.approx(first["yhat"] * expected)
+
+
+def test_plan_and_train_on_churn_adjusted_demand(setting, tmp_path, mlflow_tmp):
+    """plan --churn-adjust plans on less demand than the plain plan; train demand
+    --churn-adjust logs the forecast with yhat_churn_adjusted."""
+    from forecasting import tracking
+    from forecasting.demand.pipeline import DemandConfig
+    from forecasting.demand.training import train
+    from forecasting.planning import plan_from_dataset
+
+    data, churn, cutoff, fc = setting
+    model = fc.attrs["model"]
+    top = fc.groupby("unique_id")["yhat"].sum().nlargest(2).index.tolist()
+    inv = pd.DataFrame({"product_id": top, "on_hand": [0.0, 0.0],
+                        "lead_time_days": [42, 42]})
+    plain = plan_from_dataset(data, inv, model=model).set_index("product_id")
+    adj = plan_from_dataset(data, inv, model=model, churn_model=churn).set_index("product_id")
+    assert (adj["lead_time_demand"] < plain["lead_time_demand"]).all()
+    assert adj["note"].str.contains("churn-adjusted").all()
+    from forecasting.demand.churn_adjust import adjuster, history_end
+    from forecasting.demand.series import orders_to_series
+
+    series = orders_to_series(data.orders, freq="W", products=data.products)
+    _, _, run_id = train(series, DemandConfig(horizon=4, freq="W", candidates=("mean",)),
+                         adjust=adjuster(data, churn, history_end(series, "W"), "W"))
+    logged = pd.read_parquet(tracking.download_artifact(run_id, "forecast.parquet"))
+    assert ADJUSTED in logged and (logged[ADJUSTED] <= logged["yhat"] + 1e-9).all()
+
+
+def test_snapshot_with_churn_adjusted_forecasts(setting, tmp_path, mlflow_tmp):
+    """The serving snapshot built with churn_adjust has yhat_churn_adjusted beside yhat."""
+    from forecasting import tracking
+    from forecasting.churn.config import ChurnConfig
+    from forecasting.churn.pipeline import train_time_based
+    from forecasting.churn.track import log_training
+    from forecasting.cli import main
+    from forecasting.demand.pipeline import DemandConfig
+    from forecasting.demand.series import orders_to_series
+    from forecasting.demand.training import MODEL_NAME, decide, train
+    from forecasting.features import build_features
+    from forecasting.io import read_dataset
+    from forecasting.serving import build_snapshot
+
+    folder = tmp_path / "data"
+    assert main(["-q", "sample", str(folder), "--customers", "300"]) == 0
+    data = read_dataset(folder)
+    result = train_time_based(data, ChurnConfig(n_cutoffs=3, model="logistic"))
+    log_training(result, "churn", build_features(data, "2024-12-31").head(3).reset_index())
+    tracking.promote("churn", lambda a, b: (True, "test"))
+    series = orders_to_series(data.orders, freq="W", products=data.products)
+    train(series, DemandConfig(horizon=4, freq="W", candidates=("mean",)))
+    tracking.promote(MODEL_NAME, decide)
+    build_snapshot(folder, out_dir=tmp_path / "snap", horizon=4, churn_adjust=True)
+    fc = pd.read_parquet(tmp_path / "snap" / "forecasts.parquet")
+    assert ADJUSTED in fc and (fc[ADJUSTED] <= fc["yhat"] + 1e-9).all()
+    assert fc[ADJUSTED].sum() < fc["yhat"].sum()

@@ -88,12 +88,27 @@ def _history(args):
     if not args.data_dir:
         raise ForecastingError("give DATA_DIR (a folder of tables) or --series FILE")
     from forecasting.demand.series import orders_to_series
-    from forecasting.io import read_dataset
 
-    data = read_dataset(args.data_dir)
+    data = _data(args)
     freq = args.freq or "W"
     return orders_to_series(data.orders, freq=freq, products=data.products), freq, \
         str(args.data_dir)
+
+
+def _data(args):
+    from forecasting.io import read_dataset
+
+    if getattr(args, "_dataset", None) is None:
+        args._dataset = read_dataset(args.data_dir)
+    return args._dataset
+
+
+def _churn_champion():
+    from forecasting import tracking
+
+    model, ref = tracking.load_model("churn")
+    log.info("churn adjustment with churn model version %s", ref.version)
+    return model
 
 
 def cmd_train(args) -> int:
@@ -105,7 +120,15 @@ def cmd_train(args) -> int:
     series, freq, source = _history(args)
     cfg = DemandConfig(horizon=args.horizon, freq=freq, levels=args.levels,
                        candidates=args.models, n_windows=args.windows)
-    result, metrics, run_id = train(series, cfg, source=source)
+    adjust = None
+    if args.churn_adjust:
+        if not args.data_dir or args.series:
+            raise ForecastingError("--churn-adjust needs DATA_DIR (the orders say who buys "
+                                   "what), not --series")
+        from forecasting.demand.churn_adjust import adjuster, history_end
+
+        adjust = adjuster(_data(args), _churn_champion(), history_end(series, freq), freq)
+    result, metrics, run_id = train(series, cfg, source=source, adjust=adjust)
     _print_metrics(result.backtest_metrics, result.group_metrics)
     print(f"chosen: {'+'.join(result.model.choice.members())}  run: {run_id}")
     if args.report:
@@ -137,7 +160,8 @@ def cmd_plan(args) -> int:
         log.info("using demand model version %s", ref.version)
     plan = plan_from_dataset(data, inventory, args.service_level, args.horizon,
                              args.freq, model=model,
-                             default_lead_time_days=args.default_lead_time_days)
+                             default_lead_time_days=args.default_lead_time_days,
+                             churn_model=_churn_champion() if args.churn_adjust else None)
     write_table(plan, args.out)
     shown = plan.copy()
     num = shown.select_dtypes("number").columns
@@ -190,6 +214,10 @@ def register(commands, train, promote) -> None:
     t.add_argument("--models", type=_models, default=None, help="candidates, comma separated")
     t.add_argument("--windows", type=int, default=2, help="rolling-origin backtest windows")
     t.add_argument("--report", help="write the run's metrics as JSON here")
+    t.add_argument("--churn-adjust", action="store_true",
+                   help="with DATA_DIR: also log the forecast with yhat_churn_adjusted (the "
+                   "expected volume of customers likely to leave removed, from the champion "
+                   "churn model)")
     t.set_defaults(handler=cmd_train)
 
     pr = add_command(
@@ -230,6 +258,10 @@ def register(commands, train, promote) -> None:
     pl.add_argument("--default-lead-time-days", type=float, default=DEFAULT_LEAD_TIME_DAYS,
                     help="lead time of products whose inventory row has no lead_time_days "
                     "(default %(default)s)")
+    pl.add_argument("--churn-adjust", action="store_true",
+                    help="plan on churn-adjusted demand: remove each customer's share of a "
+                    "product's recent volume times their churn probability (champion churn "
+                    "model) over the horizon")
     pl.add_argument("--champion", action="store_true",
                     help="use the champion 'demand' model from MLflow instead of fitting")
     pl.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")

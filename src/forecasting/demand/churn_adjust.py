@@ -61,6 +61,17 @@ def customer_shares(orders: pd.DataFrame, cutoff: pd.Timestamp, days: int) -> pd
     return vol[[PRODUCT_ID, CUSTOMER_ID, "share"]]
 
 
+def history_end(series: pd.DataFrame, freq: str) -> pd.Timestamp:
+    """The last day the demand history covers (the end of its last period): the cutoff."""
+    last = pd.Timestamp(pd.to_datetime(series[DS]).max())
+    return last + pd.Timedelta(days=freqs.days_per_period(freq) - 1)
+
+
+def adjuster(data, churn_model, cutoff, freq: str):
+    """``table -> table with yhat_churn_adjusted`` for forecasts made at ``cutoff``."""
+    return lambda table: churn_adjust(table, data, churn_model, cutoff, freq)
+
+
 def churn_adjust(table: pd.DataFrame, data, churn_model, cutoff, freq: str,
                  recent_days: int | None = None) -> pd.DataFrame:
     """A copy of the forecast ``table`` (``unique_id`` = product id, ``ds``, ``yhat``) with

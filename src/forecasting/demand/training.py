@@ -114,8 +114,13 @@ def input_example(panel, n: int = 2):
 
 
 def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = None,
-          source: str = "") -> tuple[ForecastResult, dict, str]:
-    """Backtest, choose, fit and log one run; returns the result, its metrics and run id."""
+          source: str = "", adjust=None) -> tuple[ForecastResult, dict, str]:
+    """Backtest, choose, fit and log one run; returns the result, its metrics and run id.
+
+    ``adjust`` (e.g. :func:`forecasting.demand.churn_adjust.adjuster`) turns the run's
+    forecast table into one with ``yhat_churn_adjusted``; it is logged as
+    ``forecast.parquet`` with the metric ``churn_adjusted_volume_pct`` (adjusted volume in %
+    of the plain forecast's)."""
     panel = prepare(series, config.freq)
     config.freq = panel.freq
     result = fit_panel(panel, config)
@@ -136,6 +141,12 @@ def train(series: pd.DataFrame, config: DemandConfig, run_name: str | None = Non
         tracking.log_table(result.per_series, "per_series_metrics.csv")
         tracking.log_table(result.backtest_metrics.reset_index(), "backtest_metrics.csv")
         tracking.log_table(panel.to_long(), "data/series.parquet")
+        table = result.table
+        if adjust is not None:
+            table = result.table = adjust(result.table)
+            tracking.log_metrics({"churn_adjusted_volume_pct": float(
+                100 * table["yhat_churn_adjusted"].sum() / max(table["yhat"].sum(), 1e-12))})
+        tracking.log_table(table, "forecast.parquet")
         for path, fig in _plots(result).items():
             tracking.log_figure(fig, path)
         example = input_example(panel)
