@@ -105,13 +105,13 @@ def plan_freq(freq: str | None, model=None) -> str:
     if freq is not None and freqs.canonical(freq) != own:
         raise ForecastingError(
             f"the demand model forecasts {own} periods but --freq {freq} was given: drop "
-            f"--freq (the plan uses the model's own frequency) or train a {freqs.canonical(freq)} "
-            f"model")
+            f"--freq (the plan uses the model's own frequency) or train a "
+            f"{freqs.canonical(freq)} model")
     return own
 
 
-def lead_time_periods(inv: pd.DataFrame, freq: str,
-                      default_days: float = DEFAULT_LEAD_TIME_DAYS) -> tuple[np.ndarray, np.ndarray]:
+def lead_time_periods(inv: pd.DataFrame, freq: str, default_days: float = DEFAULT_LEAD_TIME_DAYS
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Lead time in periods per inventory row (at least 1), and whether it was the default."""
     if not np.isfinite(default_days) or default_days < 0:
         raise ForecastingError(f"the default lead time must be a number of days >= 0, not "

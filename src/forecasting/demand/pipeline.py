@@ -27,7 +27,7 @@ import pandas as pd
 from forecasting.demand import freq as freqs
 from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest, backtest
-from forecasting.demand.history import FALLBACK, FULL, GROUPS, NEW, NEW_BELOW, SHORT, classify
+from forecasting.demand.history import FALLBACK, FULL, GROUPS, NEW, NEW_BELOW, classify
 from forecasting.demand.intervals import (SCALINGS, ConformalIntervals, GroupIntervals,
                                           interval_scale, recent_level)
 from forecasting.demand.metrics import mase_scale, noise_scale
@@ -37,7 +37,7 @@ from forecasting.demand.panel import Panel, forecast_frame
 from forecasting.demand.select import Choice, GroupChoice, choose
 from forecasting.errors import ForecastingError
 from forecasting.demand.validate import static_columns, validate_series
-from forecasting.schema import DS, UNIQUE_ID
+from forecasting.schema import UNIQUE_ID
 
 log = logging.getLogger(__name__)
 

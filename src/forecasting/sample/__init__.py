@@ -7,8 +7,8 @@ How the data are generated (the demo's figures depend on it):
   intermittent demand. Each category has its own clear yearly seasonality (amplitude
   30-60 %, times 0.8-1.2 per product, its own peak) and each product a growth of units per
   line (10 % +- 10 % a year); these come from a separate random stream derived from the seed,
-  so order timing and churn do not depend on them. About 12 % of products have a real quality problem (5-12 % of delivered lines
-  defective, against 0.3-2 % for the others).
+  so order timing and churn do not depend on them. About 12 % of products have a real quality
+  problem (5-12 % of delivered lines defective, against 0.3-2 % for the others).
 * **Customers** (``C00001`` ..., numbered in signup order): a latent size (lognormal) sets the
   tier (A = largest 15 %, B = next 35 %, C = the rest), the basket (lines per order, units per
   line) and the discount (A about 8 %, B 4 %, C 1 %). 60 % signed up before the data start
@@ -21,7 +21,8 @@ How the data are generated (the demo's figures depend on it):
   5-240, shorter for larger customers). The rate follows yearly seasonality (+-15 %, peak in April)
   and an 8 %-a-year trend, and slows by up to 2.2x when the customer is dissatisfied. 90 % of
   weekend orders move to Friday or Monday. Lines = 1 + Poisson; units per line = the customer's
-  scale x lognormal (sd 0.25) x the product's season x its growth; amount = units x unit price x (1 - discount).
+  scale x lognormal (sd 0.25) x the product's season x its growth; amount = units x unit
+  price x (1 - discount).
   Order ids ``O0000001`` ... follow the order date; ``line_no`` counts from 0.
 * **Shipments**: promised date = order date + the longest lead time of the order's products
   (3-21 days). An order is late with the customer's late share; the delay is 1 + a lognormal
