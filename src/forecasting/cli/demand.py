@@ -179,8 +179,13 @@ def register(commands, train, promote) -> None:
                     "Croston/SBA/TSB for intermittent series) are compared on rolling-"
                     "origin backtests of the history; the best ensemble is chosen there "
                     "(never on the forecast window). Intervals are conformal, calibrated on "
-                    "the backtest errors. Writes unique_id, ds, yhat, yhat_lo_<L>, "
-                    "yhat_hi_<L> and prints the backtest metrics of every candidate.")
+                    "the backtest errors. Every series is forecast whatever its length: "
+                    "'full' (two seasons or more), 'short' (non-seasonal models and the "
+                    "panel's pooled season) or 'new' (under 6 observations: a cold start from "
+                    "similar products of the same category); the model and its intervals are "
+                    "chosen per group on backtest cells of that group. Writes unique_id, ds, "
+                    "yhat, yhat_lo_<L>, yhat_hi_<L>, history and prints the backtest metrics "
+                    "of every candidate and of each history group.")
     p.add_argument("--series", required=True, help="long table (CSV or Parquet): unique_id, "
                    "ds, y; extra columns constant per series are product attributes")
     p.add_argument("--horizon", type=int, required=True, help="periods to forecast")
