@@ -1,4 +1,4 @@
-"""Demand benchmarks: M3 monthly, Store Item Demand, and the 10k-series speed test.
+"""Demand benchmarks: Online Retail weekly, M3 monthly, Store Item Demand, 10k-series speed.
 
 Each benchmark writes the training history to a file, runs the ``forecasting forecast``
 command on it (in-process, the same entry point as the shell command: file in, file out,
@@ -6,7 +6,14 @@ command on it (in-process, the same entry point as the shell command: file in, f
 the seasonal naive baseline computed in the same run, and prints a table.
 Data: ../shared/data (read-only).
 
-    nice -n 10 .venv/bin/python benchmarks/bench_demand.py m3 store speed
+    nice -n 10 .venv/bin/python benchmarks/bench_demand.py retail m3 store speed
+
+``retail``: the UCI Online Retail catalogue as weekly net demand per product (the importer,
+then :func:`~forecasting.demand.series.orders_to_series`); the last 8 whole weeks are held
+out; scored on the products sold in the 13 weeks before the holdout (the planners' active
+catalogue: short, intermittent series), against the 8-week moving average and the naive
+(last week) forecast computed in the same run: WAPE, MASE, sMAPE, interval coverage, per
+history group too.
 """
 
 from __future__ import annotations
@@ -91,6 +98,70 @@ def _score(name, train, test, h, freq, season, windows, target) -> list[dict]:
     return rows
 
 
+RETAIL_HOLDOUT = 8   # weeks held out
+RETAIL_ACTIVE = 13   # weeks before the holdout a product must have sold in
+
+
+def bench_retail(windows: int = 2) -> list[dict]:
+    from forecasting.demand.series import orders_to_series
+    from forecasting.importers.online_retail import convert
+
+    raw = pd.read_parquet(data_dir() / "online_retail" / "online_retail.parquet")
+    data, _ = convert(raw)
+    series = orders_to_series(data.orders, freq="W")
+    weeks = np.sort(series[DS].unique())
+    cut = weeks[-RETAIL_HOLDOUT]
+    train, test = series[series[DS] < cut], series[series[DS] >= cut]
+    recent = train[train[DS] >= weeks[-RETAIL_HOLDOUT - RETAIL_ACTIVE]]
+    active = recent.groupby(UNIQUE_ID)[Y].sum()
+    active = active[active > 0].index
+    train = train[train[UNIQUE_ID].isin(active)]
+    test = test[test[UNIQUE_ID].isin(active)]
+    h = RETAIL_HOLDOUT
+    table, report, elapsed = run_forecast(train, h, "W", windows)
+    fc = table.merge(test, on=[UNIQUE_ID, DS], how="inner").sort_values([UNIQUE_ID, DS])
+    n = fc[UNIQUE_ID].nunique()
+    if n != len(active) or len(fc) != n * h:
+        sys.exit(f"[retail] {n} of {len(active)} products forecast over the holdout")
+    y = fc[Y].to_numpy().reshape(n, h)
+    panel = prepare(train, "W")
+    order = pd.Index(panel.ids).get_indexer(fc[UNIQUE_ID].drop_duplicates())
+    scale = metrics.mase_scale(panel.y, 1)[order]          # naive (lag-1) MAE: no full year
+    ma8 = np.repeat(np.nanmean(panel.y[:, -8:], axis=1)[order, None], h, axis=1)
+    naive = np.repeat(panel.y[order, -1:], h, axis=1)
+    hist = fc.groupby(UNIQUE_ID, sort=False)["history"].first().to_numpy()
+    name = f"Online Retail weekly h={h} ({n} products, windows={windows})"
+    rows = []
+    for label, f, cov in (("moving average 8 weeks", ma8, False), ("naive (last week)", naive,
+                                                                    False),
+                          ("forecast: " + "+".join(report["chosen"]),
+                           fc["yhat"].to_numpy().reshape(n, h), True)):
+        for group in ("all", "full", "short", "new"):
+            rows_g = np.ones(n, bool) if group == "all" else hist == group
+            if not rows_g.any():
+                continue
+            r = {"benchmark": name, "model": label, "group": f"{group} ({rows_g.sum()})",
+                 "wape": metrics.wape(y[rows_g], f[rows_g]),
+                 "mase": metrics.mase(y[rows_g], f[rows_g], scale[rows_g]),
+                 "smape": metrics.smape(y[rows_g], f[rows_g]), "cov80": np.nan,
+                 "cov95": np.nan, "seconds": elapsed if cov and group == "all" else np.nan}
+            if cov:
+                for lv in (80, 95):
+                    lo = fc[f"yhat_lo_{lv}"].to_numpy().reshape(n, h)[rows_g]
+                    hi = fc[f"yhat_hi_{lv}"].to_numpy().reshape(n, h)[rows_g]
+                    r[f"cov{lv}"] = metrics.coverage(y[rows_g], lo, hi)
+            rows.append(r)
+    ref = next(r for r in rows if r["model"].startswith("moving") and r["group"].startswith("all"))
+    mine = next(r for r in rows if r["model"].startswith("forecast")
+                and r["group"].startswith("all"))
+    mine["target met"] = (f"{'yes' if mine['wape'] < ref['wape'] else 'NO'} "
+                          f"(WAPE < moving average {ref['wape']:.2f})")
+    print(f"\n[retail] chosen by history: {report.get('chosen_by_history')}", file=sys.stderr)
+    print(pd.DataFrame(report.get("backtest_by_history", {})).T.round(3).to_string(),
+          file=sys.stderr)
+    return rows
+
+
 def bench_m3(windows: int = 2) -> list[dict]:
     train, test = series_sets.m3(data_dir() / "m3", "MONTHLY")
     return _score("M3 monthly h=18", train, test, 18, "MS", 12, windows, 13.5)
@@ -123,7 +194,7 @@ def bench_speed(n: int = 10_000, T: int = 104, h: int = 12, seed: int = 0,
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("which", nargs="*", default=["m3", "store", "speed"])
+    ap.add_argument("which", nargs="*", default=["retail", "m3", "store", "speed"])
     ap.add_argument("--windows", type=int, default=2,
                     help="rolling-origin backtest windows (forecast --windows)")
     args = ap.parse_args(argv)
@@ -132,7 +203,8 @@ def main(argv=None) -> int:
         if w == "speed":
             rows += bench_speed(windows=args.windows)
         else:
-            rows += {"m3": bench_m3, "store": bench_store}[w](args.windows)
+            rows += {"retail": bench_retail, "m3": bench_m3,
+                     "store": bench_store}[w](args.windows)
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(table.round(3).to_string(index=False))

@@ -64,11 +64,14 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 # --- building the snapshot --------------------------------------------------------------------
 def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
-                   horizon: int = 12, freq: str = "W", levels=(80, 95), options=None) -> dict:
+                   horizon: int = 12, freq: str = "W", levels=(80, 95), options=None,
+                   churn_adjust: bool = False) -> dict:
     """Score, segment, compute KPIs and forecast a data set as of a date with the champion
     models, and write the snapshot the API serves. Parts whose model is missing are skipped
     and noted in ``meta.json`` (the API then says so per endpoint). ``options``
-    (:class:`forecasting.io.ReadOptions`) say how the data files are written."""
+    (:class:`forecasting.io.ReadOptions`) say how the data files are written;
+    ``churn_adjust`` adds ``yhat_churn_adjusted`` to the forecasts (champion churn model; see
+    :mod:`forecasting.demand.churn_adjust`)."""
     from forecasting.io import read_dataset, write_json, write_table
     from forecasting.analytics.kpis import kpi_table
     from forecasting.analytics.segments import segments
@@ -114,6 +117,16 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
         history = orders_to_series(data.orders, freq=freq, products=data.products)
         fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
                               model=model, series=history)
+        if churn_adjust:
+            from forecasting.demand.churn_adjust import churn_adjust as adjust
+            from forecasting.demand.churn_adjust import history_end
+
+            try:
+                churn_model, _ = tracking.load_model("churn", alias="champion")
+                fc = adjust(fc, data, churn_model, history_end(history, freq), freq)
+            except ForecastingError as exc:
+                meta["notes"]["churn_adjust"] = f"no churn adjustment: {str(exc).splitlines()[0]}"
+                log.warning("%s", meta["notes"]["churn_adjust"])
         write_table(fc, tmp / "forecasts.parquet")
         write_table(history, tmp / "history.parquet")
         meta["demand_model_version"] = version

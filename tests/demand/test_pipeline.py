@@ -21,7 +21,8 @@ def test_forecast_table_and_intervals(panel_df):
     res = forecast(panel_df, horizon=6, freq="MS", candidates=CANDS, progress=False)
     t = res.table
     assert list(t.columns) == ["unique_id", "ds", "yhat", "yhat_lo_80", "yhat_hi_80",
-                               "yhat_lo_95", "yhat_hi_95"]
+                               "yhat_lo_95", "yhat_hi_95", "history"]
+    assert (t["history"] == "full").all()
     assert len(t) == 8 * 6
     assert (t["yhat_lo_95"] <= t["yhat_lo_80"]).all()       # nested
     assert (t["yhat_lo_80"] <= t["yhat"]).all() and (t["yhat"] <= t["yhat_hi_80"]).all()
@@ -51,12 +52,70 @@ def test_model_predict_on_new_history(panel_df):
 @pytest.mark.parametrize("mutate, rule, ids", [
     (lambda d: pd.concat([d, d.iloc[[0]]]), "duplicate timestamps", "s0"),
     (lambda d: d.assign(y=d.y.where(d.unique_id != "s3")), "missing y", "s3"),
-    (lambda d: d[(d.unique_id != "s5") | (d.ds < "2015-06-01")], "too short", "s5 has 5"),
+    (lambda d: d.assign(ds=d.ds.where(d.unique_id != "s2", d.ds + pd.Timedelta(days=14))),
+     "not on the MS grid", "s2"),
 ])
 def test_bad_series_names_ids(panel_df, mutate, rule, ids):
     with pytest.raises(DataError) as err:
         validate_series(mutate(panel_df.copy()), freq="MS")
     assert rule in str(err.value) and ids in str(err.value)
+
+
+def test_short_series_is_a_warning_not_an_error(panel_df, caplog):
+    short = panel_df[(panel_df.unique_id != "s5") | (panel_df.ds < "2015-06-01")]
+    out, report = validate_series(short, freq="MS")
+    assert report["history"] == {"full": 7, "short": 0, "new": 1}
+    assert "s5 (5)" in caplog.text
+    with pytest.raises(DataError, match="s5 has 5"):  # a minimum the caller asks for holds
+        validate_series(short, freq="MS", min_length=12)
+
+
+def _mixed_lengths(lengths=(100, 30, 10, 3, 1), seed=0) -> pd.DataFrame:
+    """Weekly series ending on the same Monday, one per length; the category groups them."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, n in enumerate(lengths):
+        t = np.arange(n)
+        y = rng.poisson(20 + 6 * np.sin(2 * np.pi * t / 52), n)
+        rows.append(pd.DataFrame({"unique_id": f"w{n}", "ds": pd.date_range(
+            end="2024-12-30", periods=n, freq="7D"), "y": y.astype(float),
+            "category": "ab"[k % 2]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_every_series_gets_a_forecast_whatever_its_length():
+    """The issue's file: series of 100, 30, 10, 3 and 1 weeks give 8-week forecasts with
+    nested 80/95 intervals for every series, flagged full/short/new."""
+    res = forecast(_mixed_lengths(), horizon=8, freq="W", progress=False)
+    t = res.table
+    assert t.groupby("unique_id").size().to_dict() == {f"w{n}": 8 for n in (1, 10, 100, 3, 30)}
+    hist = t.groupby("unique_id")["history"].first().to_dict()
+    assert hist == {"w100": "short", "w30": "short", "w10": "short", "w3": "new", "w1": "new"}
+    assert (t["yhat_lo_95"] <= t["yhat_lo_80"]).all() and (t["yhat_lo_80"] <= t["yhat"]).all()
+    assert (t["yhat"] <= t["yhat_hi_80"]).all() and (t["yhat_hi_80"] <= t["yhat_hi_95"]).all()
+    assert (t["yhat_hi_95"] > t["yhat_lo_95"]).all()          # real intervals, even for w1
+    assert t["yhat"].between(5, 60).all()                    # near the series' level (~20)
+    assert res.series_by_history()["new"] == ["w1", "w3"]
+    # a choice per group, with its backtest metrics and coverage
+    assert set(res.group_metrics.index) >= {"short", "new"}
+    assert {"backtest_smape", "backtest_coverage_80"} <= set(res.group_metrics.columns)
+    assert set(res.model.choice.choices) == {"full", "short", "new"}
+    new = res.model.choice.choices["new"]
+    assert set(new.members()) <= {"cold_start", "mean", "seasonal_naive", "ses"}
+
+
+def test_a_file_of_only_young_series_is_forecast():
+    """No series long enough for an 8-step backtest: the backtest uses the steps the history
+    allows and the model extends beyond them (with wider intervals further out)."""
+    res = forecast(_mixed_lengths((6, 5, 3, 1)), horizon=8, freq="W", progress=False)
+    t = res.table
+    assert len(t) == 4 * 8 and t["yhat"].notna().all()
+    assert (t["yhat_hi_95"] > t["yhat_lo_95"]).all()
+    assert "extended from 5 to 8 periods" in res.model.extended
+    q_lo, q_hi = res.model.intervals.by_group["new"].q_[95]
+    assert len(q_hi) == 5  # calibrated on 5 steps, the 3 beyond are extended wider
+    from forecasting.demand.intervals import extend
+    assert (np.diff(extend(q_hi, 8)) >= 0).all() and extend(q_hi, 8)[-1] > q_hi[-1]
 
 
 def test_unknown_frequency(panel_df):
@@ -142,17 +201,19 @@ def test_plan_quantile_of_sum_not_sum_of_quantiles(panel_df):
     assert plan["lead_time_demand_at_service_level"].item() < t["yhat_hi_95"].sum()
 
 
-def test_new_products_are_set_aside_with_a_warning(caplog):
-    """A product first sold 3 weeks ago cannot be forecast with a yearly season: it is named in
-    a warning and left out, instead of failing the whole catalogue."""
+def test_new_products_are_kept_and_forecast():
+    """A product first sold 3 weeks ago is kept (no season needed) and gets a forecast."""
     days = pd.date_range("2023-01-02", "2024-12-30", freq="7D")
     old = pd.DataFrame({"product_id": "old", "quantity": 5.0, "order_date": days,
                         "status": "completed"})
     new = pd.DataFrame({"product_id": "new", "quantity": 5.0, "order_date": days[-3:],
                         "status": "completed"})
     s = orders_to_series(pd.concat([old, new]), freq="W")
-    assert set(s["unique_id"]) == {"old"}
-    assert "set aside 1 product" in caplog.text and "new (2)" in caplog.text  # last week incomplete
+    assert set(s["unique_id"]) == {"old", "new"}
+    assert (s["unique_id"] == "new").sum() == 2  # the last week is incomplete
+    fc = forecast(s, horizon=4, freq="W", progress=False).table
+    assert fc.groupby("unique_id")["history"].first().to_dict() == {"new": "new",
+                                                                     "old": "full"}
 
 
 def test_short_yearly_history_forecasts():
@@ -171,5 +232,6 @@ def test_models_registered_before_the_noise_scale_keep_their_calibration(panel_d
     res = forecast(panel_df, horizon=4, freq="MS", candidates=CANDS, progress=False)
     model, panel = res.model, res.panel
     assert model._noise(panel).tolist() == noise_scale(panel.y).tolist()
-    del model.intervals.noise
+    for ci in model.intervals.by_group.values():
+        ci.noise = None
     assert model._noise(panel).tolist() == mase_scale(panel.y, 12).tolist()

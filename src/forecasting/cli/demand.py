@@ -34,17 +34,25 @@ def _check_models(names) -> None:
                                f"{', '.join([*REGISTRY, 'ets_statsmodels'])}")
 
 
-def _print_metrics(table) -> None:
+def _print_metrics(table, groups=None) -> None:
     cols = [c for c in table.columns if c.startswith("backtest_")]
     shown = table[cols].rename(columns=lambda c: c.replace("backtest_", ""))
     print(shown.round(3).to_string())
+    if groups is not None and len(groups):
+        print("chosen forecast by history (backtest cells of series of that kind):")
+        print(groups.rename(columns=lambda c: c.replace("backtest_", "")).round(3)
+              .to_string())
 
 
 def _report(result, **extra) -> dict:
     """What a run chose and how every candidate did on the backtest (for --report)."""
-    return {**extra, "chosen": result.model.choice.members(),
-            "interval_scaling": getattr(result.model.intervals, "scaling", "forecast"),
+    groups = result.group_metrics
+    return {**extra, **result.model.summary(),
             "backtest": result.backtest_metrics.loc["chosen"].to_dict(),
+            "backtest_by_history": (groups.to_dict(orient="index")
+                                    if groups is not None else {}),
+            "series_by_history": {g: ids for g, ids in result.series_by_history().items()
+                                  if g != "full"},
             "candidates": result.backtest_metrics.drop(index="chosen").to_dict(orient="index")}
 
 
@@ -62,8 +70,12 @@ def cmd_forecast(args) -> int:
     if args.report:
         write_json(_report(res, series=str(args.series), horizon=args.horizon,
                            freq=res.panel.freq, n_series=res.panel.n), args.report)
+    young = {g: ids for g, ids in res.series_by_history().items() if g != "full" and ids}
+    for g, ids in young.items():
+        log.info("%d %s series: %s%s", len(ids), g, ", ".join(ids[:10]),
+                 " ..." if len(ids) > 10 else "")
     if not args.quiet_table:
-        _print_metrics(res.backtest_metrics)
+        _print_metrics(res.backtest_metrics, res.group_metrics)
     return 0
 
 
@@ -76,12 +88,27 @@ def _history(args):
     if not args.data_dir:
         raise ForecastingError("give DATA_DIR (a folder of tables) or --series FILE")
     from forecasting.demand.series import orders_to_series
-    from forecasting.io import read_dataset
 
-    data = read_dataset(args.data_dir, options=read_options(args))
+    data = _data(args)
     freq = args.freq or "W"
     return orders_to_series(data.orders, freq=freq, products=data.products), freq, \
         str(args.data_dir)
+
+
+def _data(args):
+    from forecasting.io import read_dataset
+
+    if getattr(args, "_dataset", None) is None:
+        args._dataset = read_dataset(args.data_dir, options=read_options(args))
+    return args._dataset
+
+
+def _churn_champion():
+    from forecasting import tracking
+
+    model, ref = tracking.load_model("churn")
+    log.info("churn adjustment with churn model version %s", ref.version)
+    return model
 
 
 def cmd_train(args) -> int:
@@ -93,8 +120,16 @@ def cmd_train(args) -> int:
     series, freq, source = _history(args)
     cfg = DemandConfig(horizon=args.horizon, freq=freq, levels=args.levels,
                        candidates=args.models, n_windows=args.windows)
-    result, metrics, run_id = train(series, cfg, source=source)
-    _print_metrics(result.backtest_metrics)
+    adjust = None
+    if args.churn_adjust:
+        if not args.data_dir or args.series:
+            raise ForecastingError("--churn-adjust needs DATA_DIR (the orders say who buys "
+                                   "what), not --series")
+        from forecasting.demand.churn_adjust import adjuster, history_end
+
+        adjust = adjuster(_data(args), _churn_champion(), history_end(series, freq), freq)
+    result, metrics, run_id = train(series, cfg, source=source, adjust=adjust)
+    _print_metrics(result.backtest_metrics, result.group_metrics)
     print(f"chosen: {'+'.join(result.model.choice.members())}  run: {run_id}")
     if args.report:
         write_json(_report(result, run_id=run_id, **metrics), args.report)
@@ -126,7 +161,9 @@ def cmd_plan(args) -> int:
         model, ref = tracking.load_model("demand")
         log.info("using demand model version %s", ref.version)
     plan = plan_from_dataset(data, inventory, args.service_level, args.horizon,
-                             args.freq, model=model)
+                             args.freq, model=model,
+                             default_lead_time_days=args.default_lead_time_days,
+                             churn_model=_churn_champion() if args.churn_adjust else None)
     write_table(plan, args.out)
     shown = plan.copy()
     num = shown.select_dtypes("number").columns
@@ -144,8 +181,13 @@ def register(commands, train, promote) -> None:
                     "Croston/SBA/TSB for intermittent series) are compared on rolling-"
                     "origin backtests of the history; the best ensemble is chosen there "
                     "(never on the forecast window). Intervals are conformal, calibrated on "
-                    "the backtest errors. Writes unique_id, ds, yhat, yhat_lo_<L>, "
-                    "yhat_hi_<L> and prints the backtest metrics of every candidate.")
+                    "the backtest errors. Every series is forecast whatever its length: "
+                    "'full' (two seasons or more), 'short' (non-seasonal models and the "
+                    "panel's pooled season) or 'new' (under 6 observations: a cold start from "
+                    "similar products of the same category); the model and its intervals are "
+                    "chosen per group on backtest cells of that group. Writes unique_id, ds, "
+                    "yhat, yhat_lo_<L>, yhat_hi_<L>, history and prints the backtest metrics "
+                    "of every candidate and of each history group.")
     p.add_argument("--series", required=True, help="long table (CSV or Parquet): unique_id, "
                    "ds, y; extra columns constant per series are product attributes")
     p.add_argument("--horizon", type=int, required=True, help="periods to forecast")
@@ -179,6 +221,10 @@ def register(commands, train, promote) -> None:
     t.add_argument("--models", type=_models, default=None, help="candidates, comma separated")
     t.add_argument("--windows", type=int, default=2, help="rolling-origin backtest windows")
     t.add_argument("--report", help="write the run's metrics as JSON here")
+    t.add_argument("--churn-adjust", action="store_true",
+                   help="with DATA_DIR: also log the forecast with yhat_churn_adjusted (the "
+                   "expected volume of customers likely to leave removed, from the champion "
+                   "churn model)")
     add_read_options(t)
     t.set_defaults(handler=cmd_train)
 
@@ -186,8 +232,11 @@ def register(commands, train, promote) -> None:
         promote, "demand", help="make the demand challenger champion if it is no worse",
         description="Promote the demand challenger (or the version of --run-id) to champion "
                     "when its backtest sMAPE and MASE and its interval coverage error are no "
-                    "worse than the champion's on the same data (the champion is re-"
-                    "backtested on the challenger's data when they differ).")
+                    "worse than the champion's on the same data. Models of a different "
+                    "horizon, frequency or interval levels are not comparable: refused, with "
+                    "what differs. When only the data (or backtest windows) differ, the "
+                    "champion's method is re-run on the challenger's data and compared there. "
+                    "A missing metric never passes.")
     pr.add_argument("--run-id", help="the training run whose model to promote")
     pr.set_defaults(handler=cmd_promote)
 
@@ -197,7 +246,11 @@ def register(commands, train, promote) -> None:
                     "lead-time demand (from sample paths of the forecast errors, not a sum of "
                     "per-period quantiles), safety stock, on hand, recommended production "
                     "(never negative, rounded up to min_batch) and the stockout date if "
-                    "nothing is made.")
+                    "nothing is made. Every inventory product gets a row; products launched a "
+                    "few weeks ago are forecast from their own and similar products' demand "
+                    "(column history: full, short or new). The horizon covers the longest "
+                    "lead time; a champion trained for fewer periods is extended and the "
+                    "row's note says so.")
     pl.add_argument("data_dir", help="data set folder (orders[, inventory, products])")
     pl.add_argument("--inventory", help="inventory table (product_id, on_hand[, "
                     "lead_time_days, min_batch]); default: DATA_DIR's inventory table")
@@ -205,7 +258,18 @@ def register(commands, train, promote) -> None:
                     help="probability of not running out during the lead time")
     pl.add_argument("--horizon", type=int, default=None,
                     help="forecast periods (default: the longest lead time)")
-    pl.add_argument("--freq", default="W", help="W, MS or D")
+    pl.add_argument("--freq", default=None,
+                    help="W, MS or D (default: the champion's own frequency with --champion, "
+                    "else W); a --freq that contradicts the champion's is an error")
+    from forecasting.planning import DEFAULT_LEAD_TIME_DAYS
+
+    pl.add_argument("--default-lead-time-days", type=float, default=DEFAULT_LEAD_TIME_DAYS,
+                    help="lead time of products whose inventory row has no lead_time_days "
+                    "(default %(default)s)")
+    pl.add_argument("--churn-adjust", action="store_true",
+                    help="plan on churn-adjusted demand: remove each customer's share of a "
+                    "product's recent volume times their churn probability (champion churn "
+                    "model) over the horizon")
     pl.add_argument("--champion", action="store_true",
                     help="use the champion 'demand' model from MLflow instead of fitting")
     pl.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")

@@ -27,6 +27,9 @@ def register(commands, train, promote) -> None:
     p.add_argument("--as-of", default=None, help="snapshot date (default: last order day)")
     p.add_argument("--horizon", type=int, default=12, help="forecast periods in the snapshot")
     p.add_argument("--freq", default="W", choices=("W", "MS", "D"), help="forecast frequency")
+    p.add_argument("--churn-adjust", action="store_true",
+                   help="add yhat_churn_adjusted to the snapshot's forecasts (the champion churn "
+                   "model's expected lost volume removed)")
     p.add_argument("--workers", type=int, default=1, help="API worker processes")
     add_read_options(p)
     p.set_defaults(handler=_serve)
@@ -44,7 +47,7 @@ def _serve(args) -> int:
 
     if args.data:
         build_snapshot(args.data, as_of=args.as_of, horizon=args.horizon, freq=args.freq,
-                       options=read_options(args))
+                       options=read_options(args), churn_adjust=args.churn_adjust)
     elif not (snapshot_dir() / "meta.json").exists():
         raise ForecastingError(
             f"no scored snapshot in {snapshot_dir()}: run 'forecasting serve --data DATA_DIR' "

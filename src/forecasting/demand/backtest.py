@@ -5,9 +5,10 @@ Origins are the last ``n_windows`` cut points spaced ``step`` periods apart (``s
 defaults to ``h``, so windows do not overlap): window ``w`` (0 = oldest) hides the last
 ``h + (n_windows - 1 - w) * step`` periods and forecasts the next ``h``. A model never sees
 the periods it is scored on, and the window of the final forecast is never used.
-Series with less than ``min_length`` observations before an origin are left out of that
-window (NaN); by default one season, or all the panel has before the oldest origin when that
-is shorter (at least 2).
+Series with less than ``min_length`` observations before an origin (default 1) are left out
+of that window (NaN). Each series is classed ``full``, ``short`` or ``new`` by its length at
+each origin (:mod:`forecasting.demand.history`), so that models are chosen and intervals
+calibrated on cells of series of the same kind.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from forecasting.demand.history import classify
 from forecasting.demand.intervals import recent_level
 from forecasting.demand.metrics import mase_scale, noise_scale
 from forecasting.demand.models.base import Forecaster
@@ -41,6 +43,14 @@ class Backtest:
     intermittent: np.ndarray   # (windows, series) bool, classification at each origin
     level: np.ndarray          # (windows, series) mean |y| over the last season at the origin
     origins: list[int]         # periods hidden at each window
+    history: np.ndarray | None = None  # (windows, series) 'full'/'short'/'new' at each origin
+
+    def masked(self, cells: np.ndarray) -> Backtest:
+        """The same backtest with the actuals outside ``cells`` (windows, series) hidden
+        (NaN): metrics and interval calibration then see only those cells."""
+        actual = np.where(cells[..., None], self.actual, np.nan)
+        return Backtest(self.h, actual, self.forecasts, self.scale, self.noise,
+                        self.intermittent & cells, self.level, self.origins, self.history)
 
 
 def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: int,
@@ -54,15 +64,14 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
     noise = np.full((W, panel.n), np.nan)
     inter = np.zeros((W, panel.n), bool)
     level = np.full((W, panel.n), np.nan)
+    hist = np.full((W, panel.n), "", dtype=object)
     cuts = [h + (W - 1 - w) * step for w in range(W)]
     if cuts[0] >= panel.T:
         raise ForecastingError(
             f"history of {panel.T} periods is too short for {W} backtest window(s) of {h} "
             f"periods: give at least {cuts[0] + 1} periods of history, a shorter --horizon or "
             f"fewer --windows")
-    # a series enters a window with a season of history before its origin; a panel too short
-    # for that anywhere (a year of weekly data) is backtested on what it has
-    need = min_length or max(2, min(panel.season_length, panel.T - cuts[0]))
+    need = min_length or 1
     bar = tqdm(total=W * len(factories), desc="backtest", disable=not progress, leave=False)
     for w, cut in enumerate(cuts):
         past = panel.truncate(cut)
@@ -77,8 +86,9 @@ def backtest(panel: Panel, factories: dict[str, Callable[[], Forecaster]], h: in
         noise[w, rows] = noise_scale(sub.y)
         inter[w, rows] = is_intermittent(sub.y)
         level[w, rows] = recent_level(sub.y, sub.season_length)
+        hist[w, rows] = classify(sub.lengths, sub.season_length)
         for name, make in factories.items():
             fc[name][w, rows] = make().forecast(sub, h)
             bar.update(1)
     bar.close()
-    return Backtest(h, actual, fc, scale, noise, inter, level, cuts)
+    return Backtest(h, actual, fc, scale, noise, inter, level, cuts, hist.astype(str))

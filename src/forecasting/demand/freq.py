@@ -56,6 +56,20 @@ def long_season_length(freq: str) -> int:
     return _FREQS[canonical(freq)][1]
 
 
+# mean calendar days per period (lead times in days -> periods)
+_DAYS = {"D": 1.0, "W": 7.0, "MS": 30.4375, "ME": 30.4375, "QS": 91.3125, "QE": 91.3125,
+         "YS": 365.25, "YE": 365.25}
+
+
+def days_per_period(freq: str) -> float:
+    """Mean calendar days in one period: D 1, W 7, months 30.4375, quarters 91.3125.
+
+    >>> int(np.ceil(300 / days_per_period("W")))
+    43
+    """
+    return _DAYS[canonical(freq)]
+
+
 def offset(freq: str) -> pd.DateOffset | pd.Timedelta:
     f = canonical(freq)
     return {

@@ -17,6 +17,13 @@ monotone in the level), contain the point forecast, and are **never negative** (
 
 The scaled error paths are kept (up to ``max_paths``) so that the production plan can take
 the quantile of the *sum* of lead-time demand, with the errors' correlation across steps.
+
+Beyond the steps it was calibrated for (a plan whose lead time is longer than the model's
+horizon) the last step's quantiles and paths are **extended** by the square root of the step
+ratio (``q_k = q_H sqrt(k / H)``, the growth of a random walk's spread): wider, never
+narrower, and flagged by the caller. :class:`GroupIntervals` holds one calibration per history
+group (``full``, ``short``, ``new``): intervals are calibrated on backtest errors of series of
+the same kind.
 """
 
 from __future__ import annotations
@@ -69,19 +76,78 @@ class ConformalIntervals:
         self.paths_ = r[np.sort(keep)]
         return self
 
+    @property
+    def steps(self) -> int:
+        """Horizon steps the calibration covers (later steps are extended)."""
+        return int(self.paths_.shape[1])
+
     def bounds(self, yhat: np.ndarray, scale: np.ndarray
                ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """``{level: (lo, hi)}`` arrays shaped like ``yhat`` (series, h)."""
+        """``{level: (lo, hi)}`` arrays shaped like ``yhat`` (series, h); steps beyond
+        :attr:`steps` are extended (see the module docstring)."""
         h = yhat.shape[-1]
-        if h > self.paths_.shape[1]:
-            raise ValueError(f"intervals calibrated for {self.paths_.shape[1]} steps, not {h}")
         out = {}
         s = scale[..., None] if scale.ndim == yhat.ndim - 1 else scale[..., :h]
         for level in self.levels:
             lo, hi = self.q_[level]
-            out[level] = (np.clip(yhat + s * lo[:h], 0, None),
-                          np.clip(yhat + s * hi[:h], 0, None))
+            out[level] = (np.clip(yhat + s * extend(lo, h), 0, None),
+                          np.clip(yhat + s * extend(hi, h), 0, None))
         return out
+
+    def paths(self, h: int) -> np.ndarray:
+        """Scaled error paths over ``h`` steps (extended beyond :attr:`steps`)."""
+        return extend(self.paths_, h)
+
+
+def extend(q: np.ndarray, h: int) -> np.ndarray:
+    """The first ``h`` steps of per-step values ``q`` (last axis), steps beyond its length
+    continued as ``q[-1] * sqrt(k / H)``."""
+    H = q.shape[-1]
+    if h <= H:
+        return q[..., :h]
+    k = np.arange(H + 1, h + 1)
+    return np.concatenate([q, q[..., -1:] * np.sqrt(k / H)], axis=-1)
+
+
+class GroupIntervals:
+    """One :class:`ConformalIntervals` per history group (each with its own error scaling);
+    ``borrowed`` names the groups calibrated on another group's errors (no backtest cells of
+    their own)."""
+
+    def __init__(self, by_group: dict, borrowed: dict | None = None):
+        self.by_group = by_group
+        self.borrowed = dict(borrowed or {})
+
+    @property
+    def levels(self) -> tuple[int, ...]:
+        return next(iter(self.by_group.values())).levels
+
+    @property
+    def steps(self) -> int:
+        return min(ci.steps for ci in self.by_group.values())
+
+    def scale(self, yhat: np.ndarray, level: np.ndarray, noise: np.ndarray,
+              groups: np.ndarray) -> np.ndarray:
+        out = np.empty(yhat.shape)
+        for g, ci in self.by_group.items():
+            rows = groups == g
+            if rows.any():
+                out[rows] = interval_scale(yhat[rows], level[rows], noise[rows],
+                                           getattr(ci, "scaling", "forecast"))
+        return out
+
+    def bounds(self, yhat: np.ndarray, scale: np.ndarray, groups: np.ndarray) -> dict:
+        out = {lv: (np.zeros(yhat.shape), np.zeros(yhat.shape)) for lv in self.levels}
+        for g, ci in self.by_group.items():
+            rows = groups == g
+            if rows.any():
+                b = ci.bounds(yhat[rows], scale[rows])
+                for lv in self.levels:
+                    out[lv][0][rows], out[lv][1][rows] = b[lv]
+        return out
+
+    def paths(self, group: str, h: int) -> np.ndarray:
+        return self.by_group[group].paths(h)
 
 
 def monotone(q: np.ndarray, increasing: bool) -> np.ndarray:

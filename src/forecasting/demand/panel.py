@@ -70,14 +70,18 @@ class Panel:
             static.index = np.asarray(ids, dtype=str)
         return cls(np.asarray(ids, dtype=str), y, last, f, static)
 
-    def to_long(self) -> pd.DataFrame:
-        """Back to the long table (observed cells only)."""
-        rows = []
-        for i in range(self.n):
+    def to_long(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Back to the long table (observed cells only) with the attribute columns; ``rows``
+        selects series (default: all)."""
+        parts = []
+        for i in (range(self.n) if rows is None else rows):
             yi = self.y[i][~np.isnan(self.y[i])]
-            rows.append(pd.DataFrame({UNIQUE_ID: self.ids[i],
-                                      DS: self.dates(i, len(yi)), Y: yi}))
-        return pd.concat(rows, ignore_index=True)
+            part = pd.DataFrame({UNIQUE_ID: self.ids[i], DS: self.dates(i, len(yi)), Y: yi})
+            if self.static is not None:
+                for c in self.static.columns:
+                    part[c] = self.static[c].iloc[i]
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
 
     def dates(self, i: int, k: int) -> pd.DatetimeIndex:
         """The dates of the last ``k`` observations of series ``i``."""

@@ -1,5 +1,7 @@
 """Choosing the forecast from backtests only: an equal-weight ensemble of candidates for
-regular series, and one intermittent method for intermittent/lumpy series.
+regular series, and one intermittent method for intermittent/lumpy series, **per history
+group** (``full``, ``short``, ``new``; :mod:`forecasting.demand.history`): each group's
+choice is made on the backtest cells of series that were of that kind at the origin.
 
 The ensemble is the subset (up to ``max_size`` members, drawn from the ``top`` best single
 models) whose mean forecast has the lowest backtest ``metric`` over the regular series of
@@ -52,9 +54,13 @@ def _score(bt: Backtest, f: np.ndarray, rows: np.ndarray, metric: str) -> float:
     raise ValueError(f"unknown selection metric {metric!r}")
 
 
-def choose(bt: Backtest, metric: str = "smape", max_size: int = 3, top: int = 6) -> Choice:
+def choose(bt: Backtest, metric: str = "smape", max_size: int = 3, top: int = 6,
+           names=None) -> Choice:
+    """The best ensemble (and intermittent method) among ``names`` (default: every candidate
+    of the backtest) on the cells whose actuals ``bt`` shows (see :meth:`Backtest.masked`)."""
+    names = list(names) if names is not None else list(bt.forecasts)
     regular = ~bt.intermittent
-    cont = [m for m in bt.forecasts if m not in INTERMITTENT]
+    cont = [m for m in names if m not in INTERMITTENT]
     single = {m: _score(bt, bt.forecasts[m], regular, metric) for m in cont}
     ranked = sorted((m for m in cont if np.isfinite(single[m])), key=single.get)[:top]
     if not ranked:  # no regular series (all intermittent) or nothing scorable: use them all
@@ -76,9 +82,38 @@ def choose(bt: Backtest, metric: str = "smape", max_size: int = 3, top: int = 6)
         ens = np.mean([bt.forecasts[m] for m in best], axis=0)
         options = {"ensemble": _score(bt, ens, bt.intermittent, "mase")}
         for m in INTERMITTENT:
-            if m in bt.forecasts:
+            if m in bt.forecasts and m in names:
                 options[m] = _score(bt, bt.forecasts[m], bt.intermittent, "mase")
         winner = min(options, key=options.get)
         choice.intermittent = None if winner == "ensemble" else winner
     choice.scores["chosen"] = best_score
     return choice
+
+
+@dataclass
+class GroupChoice:
+    """One :class:`Choice` per history group; ``borrowed`` names the groups that had no
+    backtest cells of their own and use another group's choice."""
+
+    choices: dict[str, Choice]
+    borrowed: dict[str, str] = field(default_factory=dict)
+
+    def combine(self, forecasts: dict[str, np.ndarray], intermittent_mask: np.ndarray,
+                groups: np.ndarray) -> np.ndarray:
+        """``groups`` has the shape of ``intermittent_mask`` (the class of each cell)."""
+        first = next(iter(forecasts.values()))
+        out = np.full(first.shape, np.nan)
+        for g, ch in self.choices.items():
+            mask = (groups == g)[..., None] & np.ones(first.shape, bool)
+            if mask.any():
+                out = np.where(mask, ch.combine(forecasts, intermittent_mask), out)
+        return out
+
+    def members(self) -> list[str]:
+        return list(dict.fromkeys(m for ch in self.choices.values() for m in ch.members()))
+
+    def describe(self) -> dict[str, str]:
+        return {g: "+".join(ch.ensemble) + (f" (intermittent: {ch.intermittent})"
+                                           if ch.intermittent else "")
+                + (f" [from {self.borrowed[g]}]" if g in self.borrowed else "")
+                for g, ch in self.choices.items()}

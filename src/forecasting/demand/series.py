@@ -76,11 +76,10 @@ def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
     ``product_id``) adds attribute columns that global models use. Periods are labelled by
     their start date (``ds``), so weekly output uses ``W-MON`` stamps.
 
-    Products first sold less than ``min_periods`` periods ago (default: one season, 52 weeks,
-    12 months or 7 days) are set aside with a warning naming them: the seasonal models and
-    backtests need a season of history, and a catalogue always has some new products. (A
-    ``--series`` file the user sends is checked strictly instead: there a short series is an
-    error.)
+    Every product with a complete period of sales is kept, however young: short and new
+    series get forecasts of their own kind (:mod:`forecasting.demand.history`).
+    ``min_periods`` (default 1) sets aside, with a warning naming them, products with fewer
+    periods.
     """
     f = freqs.canonical(freq)
     if f not in ("D", "W", "MS"):
@@ -113,12 +112,12 @@ def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
         return pd.DataFrame({UNIQUE_ID: [], DS: pd.to_datetime([]), Y: []})
     full = pd.concat(parts, ignore_index=True).merge(net, on=[UNIQUE_ID, DS], how="left")
     full[Y] = full[Y].fillna(0.0).clip(lower=0.0)
-    need = freqs.season_length(f) if min_periods is None else int(min_periods)
+    need = 1 if min_periods is None else int(min_periods)
     length = full.groupby(UNIQUE_ID)[DS].size()
     short = length[length < need]
     if len(short):
-        log.warning("set aside %d product(s) with less than %d %s periods of history (too new "
-                    "to forecast with a season; they get no forecast): %s", len(short), need, f,
+        log.warning("set aside %d product(s) with less than %d %s periods of history (fewer "
+                    "than min_periods; they get no forecast): %s", len(short), need, f,
                     ", ".join(f"{k} ({v})" for k, v in short.head(10).items())
                     + (" ..." if len(short) > 10 else ""))
         full = full[~full[UNIQUE_ID].isin(short.index)].reset_index(drop=True)

@@ -8,8 +8,9 @@ one :class:`~forecasting.errors.DataError` listing every problem found:
 * duplicate timestamps within a series
 * dates off the frequency's grid (e.g. the 15th of a month for ``MS``; several weekdays in
   one weekly series)
-* series too short for the season (fewer than ``min_length`` observations, by default one
-  full season)
+* series shorter than ``min_length`` observations, *only when the caller asks for a
+  minimum*; by default a short series is a warning (it is forecast with the methods of its
+  history class, see :mod:`forecasting.demand.history`), not an error
 * unknown frequency (a ForecastingError from :mod:`forecasting.demand.freq`)
 
 Gaps (a period with no row) are *repaired* by inserting ``y = 0`` (no order in the period
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.demand import freq as freqs
+from forecasting.demand.history import FULL, GROUPS, NEW_BELOW, classify
 from forecasting.errors import DataError, Problem
 from forecasting.schema import DS, UNIQUE_ID, Y
 
@@ -58,7 +60,8 @@ def validate_series(df: pd.DataFrame, freq: str | None = None, min_length: int |
 
     The copy has ``unique_id`` as str, ``ds`` as naive datetime, ``y`` as float; other
     columns (product attributes) are kept. ``freq`` is inferred from the dates when None.
-    ``min_length`` defaults to one season of ``freq``. The input is not modified.
+    ``min_length`` (None: no minimum) makes series shorter than it an error; without it the
+    series shorter than two seasons are named in a warning. The input is not modified.
     """
     problems: list[Problem] = []
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
@@ -151,16 +154,24 @@ def validate_series(df: pd.DataFrame, freq: str | None = None, min_length: int |
         log.warning("filled %d missing period(s) with y = 0 in %d series (e.g. %s)", gaps,
                     len(gappy), _ids(gappy, 3))
     n = out.groupby(UNIQUE_ID, sort=True).size()
-    need = freqs.season_length(f) if min_length is None else int(min_length)
-    short = n[n < need]
-    if len(short):
-        examples = ", ".join(f"{i} has {c}" for i, c in short.head(5).items())
-        raise DataError([Problem(
-            TABLE, UNIQUE_ID, "too short for the season", len(short),
-            f"{len(short)} series have fewer than {need} observations, one season at {f} "
-            f"(require at least {need}: {examples})",
-            "drop these series, give more history, or use a coarser --freq (MS instead of W)")],
-            context="series table")
+    if min_length is not None:
+        need = int(min_length)
+        short = n[n < need]
+        if len(short):
+            examples = ", ".join(f"{i} has {c}" for i, c in short.head(5).items())
+            raise DataError([Problem(
+                TABLE, UNIQUE_ID, "too short", len(short),
+                f"{len(short)} series have fewer than {need} observations "
+                f"(require at least {need}: {examples})",
+                "drop these series or give more history")], context="series table")
+    classes = classify(n.to_numpy(), freqs.season_length(f))
+    report["history"] = {g: int((classes == g).sum()) for g in GROUPS}
+    young = n[classes != FULL]
+    if len(young):
+        log.warning("%d of %d series have less than two seasons of %s history (short: "
+                    "non-seasonal and pooled-season models; new, under %d observations: "
+                    "cold start from similar series), e.g. %s", len(young), len(n), f,
+                    NEW_BELOW, ", ".join(f"{i} ({c})" for i, c in young.head(5).items()))
     report["rows"] = int(len(out))
     return out, report
 

@@ -4,9 +4,11 @@ How the data are generated (the demo's figures depend on it):
 
 * **Products** (``P001`` ...): five categories with their own price level; popularity follows a
   Zipf-like law (weight ~ 1 / rank^1.15), so a few products sell every day and most have
-  intermittent demand. Each category has its own yearly seasonality (amplitude 5-35 %, its own
-  peak). About 12 % of products have a real quality problem (5-12 % of delivered lines
-  defective, against 0.3-2 % for the others).
+  intermittent demand. Each category has its own clear yearly seasonality (amplitude
+  30-60 %, times 0.8-1.2 per product, its own peak) and each product a growth of units per
+  line (10 % +- 10 % a year); these come from a separate random stream derived from the seed,
+  so order timing and churn do not depend on them. About 12 % of products have a real quality
+  problem (5-12 % of delivered lines defective, against 0.3-2 % for the others).
 * **Customers** (``C00001`` ..., numbered in signup order): a latent size (lognormal) sets the
   tier (A = largest 15 %, B = next 35 %, C = the rest), the basket (lines per order, units per
   line) and the discount (A about 8 %, B 4 %, C 1 %). 60 % signed up before the data start
@@ -19,7 +21,8 @@ How the data are generated (the demo's figures depend on it):
   5-240, shorter for larger customers). The rate follows yearly seasonality (+-15 %, peak in April)
   and an 8 %-a-year trend, and slows by up to 2.2x when the customer is dissatisfied. 90 % of
   weekend orders move to Friday or Monday. Lines = 1 + Poisson; units per line = the customer's
-  scale x lognormal x the category's season; amount = units x unit price x (1 - discount).
+  scale x lognormal (sd 0.25) x the product's season x its growth; amount = units x unit
+  price x (1 - discount).
   Order ids ``O0000001`` ... follow the order date; ``line_no`` counts from 0.
 * **Shipments**: promised date = order date + the longest lead time of the order's products
   (3-21 days). An order is late with the customer's late share; the delay is 1 + a lognormal
@@ -76,7 +79,8 @@ import pandas as pd
 from forecasting import schema as s
 from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
-from forecasting.sample._population import make_customers, make_inventory, make_products
+from forecasting.sample._population import (demand_profile, make_customers, make_inventory,
+                                            make_products)
 from forecasting.sample._simulate import simulate
 
 log = logging.getLogger("forecasting.sample")
@@ -127,8 +131,12 @@ def generate(customers: int = 2000, products: int = 100, start: str = "2023-01-0
     span = (t1 - t0).days + 1
     rng = np.random.default_rng(seed)
     prod = make_products(rng, products)
+    # product demand (seasonality, growth, units per line) from its own stream, derived from
+    # the seed, so that customers' order timing and churn are those of the main stream
+    demand_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    prod = demand_profile(demand_rng, prod)
     cust = make_customers(rng, customers, prod, t0, span)
-    raw = simulate(rng, cust, prod, t0, span, progress=progress)
+    raw = simulate(rng, cust, prod, t0, span, progress=progress, demand_rng=demand_rng)
     cids = cust.table[s.CUSTOMER_ID].to_numpy()
     pids = prod.table[s.PRODUCT_ID].to_numpy()
     orders = _orders_table(raw["orders"], raw["returns"], cids, pids, t0)

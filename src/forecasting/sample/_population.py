@@ -53,6 +53,23 @@ class Products:
     promise_days: np.ndarray     # promised lead time to the customer
     season_amp: np.ndarray       # yearly seasonality amplitude of the product's category
     season_peak_doy: np.ndarray  # day of year of the category's peak
+    growth: np.ndarray | None = None  # yearly growth of units per line (demand profile)
+
+
+LINE_SIGMA = 0.25  # lognormal spread of units per line around the customer's scale
+
+
+def demand_profile(rng: np.random.Generator, products: Products) -> Products:
+    """Clear yearly seasonality and trend per product, drawn from the *demand* stream ``rng``
+    (separate from the main one, so customers' order timing and churn do not move): each
+    category's amplitude 30-60 % (times 0.8-1.2 per product, peak as drawn for the category),
+    and a growth of units per line of 10 % +- 10 % a year."""
+    n = len(products.unit_price)
+    codes, cats = pd.factorize(products.table[s.CATEGORY])
+    cat_amp = rng.uniform(0.3, 0.6, len(cats))
+    products.season_amp = np.clip(cat_amp[codes] * rng.uniform(0.8, 1.2, n), 0.0, 0.9)
+    products.growth = rng.normal(0.10, 0.10, n)
+    return products
 
 
 def make_products(rng: np.random.Generator, n: int) -> Products:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecasting.sample._population import Customers, Products
+from forecasting.sample._population import LINE_SIGMA, Customers, Products
 
 DECAY = 0.9                  # monthly decay of the experience stocks
 HAZARD_BASE = -4.3            # logit of the monthly churn probability of a content customer
@@ -72,9 +72,12 @@ def _periods(t0: pd.Timestamp, span: int) -> list[tuple[int, int]]:
 
 
 def simulate(rng: np.random.Generator, cust: Customers, prod: Products,
-             t0: pd.Timestamp, span: int, progress: bool = False) -> dict[str, object]:
+             t0: pd.Timestamp, span: int, progress: bool = False,
+             demand_rng: np.random.Generator | None = None) -> dict[str, object]:
     """Run the simulation over days [0, span): column arrays of orders, returns, complaints,
-    surveys, and each customer's churn day (inf = stays)."""
+    surveys, and each customer's churn day (inf = stays). Units per line are drawn from
+    ``demand_rng`` (a separate stream: the main one, and with it order timing and churn, does
+    not depend on them)."""
     from tqdm.auto import tqdm
 
     n = len(cust.created_day)
@@ -91,7 +94,7 @@ def simulate(rng: np.random.Generator, cust: Customers, prod: Products,
         d = np.minimum(st.dissatisfaction(), 4.0)
         c_idx, c_day = _order_times(rng, cust, next_day, churn_day, d, t0, a, b)
         c_day = _shift_weekend(rng, c_day, t0, np.ceil(start_day[c_idx]), span - 1)
-        ev = _orders(rng, cust, prod, c_idx, c_day, t0, span, out)
+        ev = _orders(rng, cust, prod, c_idx, c_day, t0, span, out, demand_rng)
         _complaints(rng, cust, ev, churn_day, st, a, b, span, out)
         _update_and_churn(rng, cust, st, ev, churn_day, start_day, a, b, out)
     frames = _frames(out)
@@ -116,7 +119,7 @@ def _order_times(rng, cust, next_day, churn_day, d, t0, a, b):
     return np.concatenate(idx_all), np.floor(np.concatenate(day_all)).astype(int)
 
 
-def _orders(rng, cust, prod, c_idx, c_day, t0, span, out):
+def _orders(rng, cust, prod, c_idx, c_day, t0, span, out, demand_rng=None):
     """Lines, shipments, quality problems and returns of the period's orders."""
     m = c_idx.size
     n_lines = 1 + rng.poisson(cust.lines_mean[c_idx] - 1.0)
@@ -129,7 +132,11 @@ def _orders(rng, cust, prod, c_idx, c_day, t0, span, out):
     day = c_day[o]
     doy = (t0.day_of_year + day) % 365.25
     season = 1 + prod.season_amp[p] * np.cos(2 * np.pi * (doy - prod.season_peak_doy[p]) / 365.25)
-    qty = np.ceil(cust.qty_scale[c] * rng.lognormal(0.0, 0.5, k) * season)
+    noise = rng.lognormal(0.0, 0.5, k)  # the main stream draws it whatever is used below
+    if demand_rng is not None:  # the demand profile: its own stream, its own noise and growth
+        growth = (1.0 + prod.growth[p]) ** (day / 365.25)
+        noise = demand_rng.lognormal(0.0, LINE_SIGMA, k) * growth
+    qty = np.ceil(cust.qty_scale[c] * noise * season)
     amount = np.round(qty * prod.unit_price[p] * (1 - cust.discount[c]), 2)
     # one shipment per order: promised after the longest product lead time
     first = np.concatenate([[0], np.cumsum(n_lines)[:-1]])
