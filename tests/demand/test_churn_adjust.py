@@ -39,7 +39,7 @@ def setting():
     from forecasting.sample import generate
 
     data = generate(customers=300, seed=0)
-    churn = train_time_based(data, ChurnConfig(n_cutoffs=3, model="logistic")).model
+    churn = train_time_based(data, ChurnConfig(n_cutoffs=3, candidates=("logreg",))).model
     series = orders_to_series(data.orders, freq="W", products=data.products)
     cutoff = series["ds"].max() + pd.Timedelta(days=6)
     res = forecast(series, horizon=6, freq="W", candidates=["mean", "ses"], progress=False)
@@ -117,7 +117,7 @@ def test_snapshot_with_churn_adjusted_forecasts(setting, tmp_path, mlflow_tmp):
     folder = tmp_path / "data"
     assert main(["-q", "sample", str(folder), "--customers", "300"]) == 0
     data = read_dataset(folder)
-    result = train_time_based(data, ChurnConfig(n_cutoffs=3, model="logistic"))
+    result = train_time_based(data, ChurnConfig(n_cutoffs=3, candidates=("logreg",)))
     log_training(result, "churn", build_features(data, "2024-12-31").head(3).reset_index())
     tracking.promote("churn", lambda a, b: (True, "test"))
     series = orders_to_series(data.orders, freq="W", products=data.products)
