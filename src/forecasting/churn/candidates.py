@@ -87,22 +87,23 @@ class Selection:
             "within_noise": c.name in self.tied} for c in self.candidates.values()])
 
     def refit(self, name: str, X: pd.DataFrame, y: np.ndarray) -> CalibratedChurn:
-        """Candidate ``name`` as deployed, with its calibrator.
+        """Candidate ``name`` as deployed.
 
         * cross-validated choice (``--table``): the candidate was fitted on every row and its
           calibrator on its out-of-fold predictions (scikit-learn's
           ``CalibratedClassifierCV(ensemble=False)``): used as it is;
-        * validation split (time mode): an uncalibrated candidate is refitted on ``X``
-          (training + validation rows, the most recent data) with the settings chosen on
-          validation, tree counts scaled to the rows; a calibrated one is kept as validated,
-          since its calibrator corrects the model fitted on the training rows and would
-          correct a model that has seen the validation period twice.
+        * validation split (time mode): refitted on ``X`` (training + validation rows, the
+          most recent labels) with the settings chosen on validation, tree counts scaled to
+          the rows, and without the calibrator: that corrected the model fitted before the
+          validation period (mostly for the churn rate's drift), and applied to a model that
+          has learnt that period it corrects twice. The candidates were compared each with
+          its calibration, so none is favoured by it.
         """
         c = self.candidates[name]
-        if self.cross_validated or c.calibrator.method != "none":
+        if self.cross_validated:
             return CalibratedChurn(c.estimator, c.calibrator, name)
         return CalibratedChurn(_refit(c.estimator, self.rows_train, len(y)).fit(X, y),
-                               c.calibrator, name)
+                               Calibrator("none"), name)
 
 
 def _refit(estimator, rows_before: int, rows_now: int):
