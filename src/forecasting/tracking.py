@@ -70,11 +70,11 @@ def _quiet_mlflow() -> None:
     """MLflow announces database migrations and pickling at INFO/WARNING on every command;
     keep the user's terminal for our own messages (``-v`` still shows ours)."""
     global _QUIET
+    for name in ("mlflow", "alembic"):  # every time: MLflow re-configures its loggers when
+        logging.getLogger(name).setLevel(logging.ERROR)  # some of its modules are imported
     if _QUIET:
         return
     _QUIET = True
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
     warnings.filterwarnings("ignore", category=UserWarning, module="mlflow.*")
 
@@ -255,6 +255,7 @@ def log_model(model: Any, registered_model_name: str, input_example: pd.DataFram
 
     The version gets the ``challenger`` alias when the enclosing :func:`run` block succeeds.
     """
+    _quiet_mlflow()
     info = mlflow.pyfunc.log_model(
         name=name,
         python_model=_PyfuncModel(model),
