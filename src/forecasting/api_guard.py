@@ -9,11 +9,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
+
+from forecasting import settings
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "FORECASTING_API_KEY"
 # endpoints that answer without a key: health and the API description
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/docs.json",
                         "/schema.json", "/"})
@@ -39,7 +39,7 @@ class ApiGuard:
 
     def __init__(self, app, api_key: str | None = None):
         self.app = app
-        self.api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
+        self.api_key = api_key if api_key is not None else settings.current().api_key
 
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
         if not self.api_key:

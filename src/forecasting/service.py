@@ -14,13 +14,13 @@ Run it with ``forecasting serve`` (or ``bentoml serve forecasting.service:Foreca
 from __future__ import annotations
 
 import logging
-import os
 from http import HTTPStatus
 
 import bentoml
 from starlette.responses import JSONResponse, Response
 
 from forecasting import api_models as M
+from forecasting import settings
 from forecasting.api_guard import ApiGuard, install_log_filter
 from forecasting.errors import ForecastingError
 
@@ -42,7 +42,7 @@ def _answer(fn, *args):
 
 
 @bentoml.service(name="forecasting", traffic={"timeout": 60},
-                 workers=int(os.environ.get("FORECASTING_API_WORKERS", "1")), threads=4,
+                 workers=settings.current().api_workers, threads=4,
                  logging={"access": {"enabled": False}})
 class ForecastingService:
     """Churn scores, demand forecasts, production plans, segments, KPIs and model info."""

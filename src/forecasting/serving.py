@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,18 +31,14 @@ import numpy as np
 import pandas as pd
 
 from forecasting import api_models as M
+from forecasting import settings
 from forecasting.errors import ForecastingError
 from forecasting.schema import CUSTOMER_ID, DS, PRODUCT_ID, UNIQUE_ID, Y
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_ENV = "FORECASTING_SNAPSHOT_DIR"
-
-
 def snapshot_dir() -> Path:
-    from forecasting.tracking import models_dir
-
-    return Path(os.environ.get(SNAPSHOT_ENV) or Path(models_dir()) / "serving")
+    return settings.current().snapshot_dir
 
 
 def _jsonable(v):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from forecasting import settings
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger(__name__)
@@ -48,16 +48,16 @@ _pending_versions: list[tuple[str, str]] = []  # (model name, version) registere
 
 def models_dir() -> Path:
     """The folder holding the local MLflow store and other model files on this machine."""
-    return Path(os.environ.get("FORECASTING_MODELS_DIR", "models")).resolve()
+    return settings.current().models_dir
 
 
 def _is_local_default() -> bool:
-    return not os.environ.get("MLFLOW_TRACKING_URI")
+    return settings.current().tracking_uri is None
 
 
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` when set, else the SQLite store under :func:`models_dir`."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    uri = settings.current().tracking_uri
     if uri:
         return uri
     return f"sqlite:///{models_dir() / 'mlflow.db'}"

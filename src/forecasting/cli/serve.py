@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from forecasting import settings
 from forecasting.cli import add_command, add_read_options, read_options
 
 log = logging.getLogger("forecasting.cli.serve")
@@ -55,7 +56,7 @@ def _serve(args) -> int:
     log.info("serving on http://%s:%d (OpenAPI at /docs.json); Ctrl+C stops it",
              args.host, args.port)
     try:
-        env = {**os.environ, "FORECASTING_API_WORKERS": str(args.workers)}
+        env = {**os.environ, settings.API_WORKERS_ENV: str(args.workers)}
         return subprocess.call(bentoml_command(args.host, args.port), env=env)
     except KeyboardInterrupt:
         return 0
