@@ -155,12 +155,7 @@ def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: n
     y, y_val = np.asarray(y, dtype=int), np.asarray(y_val, dtype=int)
     fitted: dict[str, object] = {}
     search = None
-    makers: dict[str, Callable[[], object]] = {
-        "recency": RecencyBaseline,
-        "logreg": LogisticChurn,
-        "logreg_splines": lambda: LogisticChurn(splines=True),
-        "lgbm_default": lambda: DefaultLightGBM(random_state=seed),
-    }
+    makers = _plain_makers(seed)
     for name in names:
         if name in makers:
             fitted[name] = makers[name]().fit(X, y, X_val, y_val)
@@ -169,15 +164,10 @@ def fit_candidates(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: n
         if progress is not None:
             progress(name)
     candidates = {n: _judge(n, est, X_val, y_val, seed, methods) for n, est in fitted.items()}
-    trees = [candidates[n] for n in TREES if n in candidates]
-    linear = [candidates[n] for n in LINEAR if n in candidates]
-    if "blend" in names and trees and linear:  # a blend needs a tree and a logistic part
-        members = [min(group, key=lambda c: c.valid_log_loss).estimator
-                   for group in (trees, linear)]
-        candidates["blend"] = _judge("blend", _fitted_average(members), X_val, y_val, seed,
-                                     methods)
-    elif "blend" in names:
-        log.info("blend skipped: it needs a LightGBM and a logistic candidate")
+    best = _blend_members(candidates) if "blend" in names else None
+    if best is not None:
+        candidates["blend"] = _judge("blend", _fitted_average([c.estimator for c in best]),
+                                     X_val, y_val, seed, methods)
     chosen, reason, tied = choose(candidates, y_val)
     return Selection(candidates=candidates, chosen=chosen, reason=reason, rows_train=len(y),
                      search=search, tied=tied)
@@ -196,12 +186,8 @@ def fit_candidates_cv(X: pd.DataFrame, y: np.ndarray,
     requested = available(names, X)
     names = [n for n in requested if n != "blend"]
     y = np.asarray(y, dtype=int)
-    makers: dict[str, Callable[[int], object]] = {
-        "recency": lambda n: RecencyBaseline(),
-        "logreg": lambda n: LogisticChurn(),
-        "logreg_splines": lambda n: LogisticChurn(splines=True),
-        "lgbm_default": lambda n: DefaultLightGBM(random_state=seed),
-    }
+    makers: dict[str, Callable[[int], object]] = {  # rows -> unfitted estimator
+        n: (lambda rows, make=make: make()) for n, make in _plain_makers(seed).items()}
     search = None
     if "lgbm_tuned" in names:
         search, rows = _search(X, y, None, trials, seed, search_fraction)
@@ -220,16 +206,32 @@ def fit_candidates_cv(X: pd.DataFrame, y: np.ndarray,
                                raw=oof[n])
         if progress is not None:
             progress(n)
-    trees = [candidates[n] for n in TREES if n in candidates]
-    linear = [candidates[n] for n in LINEAR if n in candidates]
-    if "blend" in requested and trees and linear:
-        best = [min(group, key=lambda c: c.valid_log_loss) for group in (trees, linear)]
+    best = _blend_members(candidates) if "blend" in requested else None
+    if best is not None:
         raw = 0.5 * (oof[best[0].name] + oof[best[1].name])
         candidates["blend"] = _judge("blend", _fitted_average([c.estimator for c in best]),
                                      None, y, seed, methods, raw=raw)
     chosen, reason, tied = choose(candidates, y)
     return Selection(candidates=candidates, chosen=chosen, reason=reason, rows_train=len(y),
                      search=search, tied=tied, cross_validated=True)
+
+
+def _plain_makers(seed: int) -> dict[str, Callable[[], object]]:
+    """Unfitted candidates that need no search, by name."""
+    return {"recency": RecencyBaseline, "logreg": LogisticChurn,
+            "logreg_splines": lambda: LogisticChurn(splines=True),
+            "lgbm_default": lambda: DefaultLightGBM(random_state=seed)}
+
+
+def _blend_members(candidates: dict[str, Candidate]) -> list[Candidate] | None:
+    """The best tree and the best logistic candidate by validation log loss, or None (with
+    a log line) when one kind is missing."""
+    trees = [candidates[n] for n in TREES if n in candidates]
+    linear = [candidates[n] for n in LINEAR if n in candidates]
+    if not trees or not linear:
+        log.info("blend skipped: it needs a LightGBM and a logistic candidate")
+        return None
+    return [min(group, key=lambda c: c.valid_log_loss) for group in (trees, linear)]
 
 
 def _search(X: pd.DataFrame, y: np.ndarray, search_valid: np.ndarray | None, trials: int,
