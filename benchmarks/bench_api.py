@@ -148,7 +148,8 @@ def main() -> None:
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from forecasting.serving import Backend, build_snapshot
+    from forecasting.api.backend import Backend
+    from forecasting.pipelines.snapshot import build_snapshot
     from forecasting import api_models as M
 
     if args.data:

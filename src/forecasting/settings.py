@@ -26,6 +26,13 @@ from pathlib import Path
 
 from forecasting.errors import ForecastingError
 
+# Defaults used by more than one module, defined here once.
+DEFAULT_LOOKBACK_DAYS = 365  #: trailing window of features, RFM and "active customer"
+DEFAULT_CHURN_HORIZON_DAYS = 90  #: churn = no completed order in this many days after a cutoff
+DEFAULT_FREQ = "W"  #: demand frequency when neither the user nor a model says otherwise
+DEFAULT_HORIZON = 12  #: forecast periods
+DEFAULT_LEVELS = (80, 95)  #: prediction interval levels, %
+
 MODELS_DIR_ENV = "FORECASTING_MODELS_DIR"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 SNAPSHOT_DIR_ENV = "FORECASTING_SNAPSHOT_DIR"

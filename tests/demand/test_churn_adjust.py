@@ -79,7 +79,7 @@ def test_plan_and_train_on_churn_adjusted_demand(setting, tmp_path, mlflow_tmp):
     from forecasting import tracking
     from forecasting.demand.pipeline import DemandConfig
     from forecasting.demand.training import train
-    from forecasting.planning import plan_from_dataset
+    from forecasting.demand.planning import plan_from_dataset
 
     data, churn, cutoff, fc = setting
     model = fc.attrs["model"]
@@ -112,7 +112,7 @@ def test_snapshot_with_churn_adjusted_forecasts(setting, tmp_path, mlflow_tmp):
     from forecasting.demand.training import MODEL_NAME, decide, train
     from forecasting.features import build_features
     from forecasting.io import read_dataset
-    from forecasting.serving import build_snapshot
+    from forecasting.pipelines.snapshot import build_snapshot
 
     folder = tmp_path / "data"
     assert main(["-q", "sample", str(folder), "--customers", "300"]) == 0

@@ -170,7 +170,7 @@ def test_orders_to_series_returns_and_cancellations():
 
 
 def test_plan_overstocked_gets_zero_and_empty_gets_positive(panel_df):
-    from forecasting.planning import production_plan
+    from forecasting.demand.planning import production_plan
 
     inv = pd.DataFrame({"product_id": ["s0", "s1", "s2", "zz"],
                         "on_hand": [1e6, 0.0, 0.0, 5.0],
@@ -191,7 +191,7 @@ def test_plan_overstocked_gets_zero_and_empty_gets_positive(panel_df):
 def test_plan_quantile_of_sum_not_sum_of_quantiles(panel_df):
     """With errors not perfectly correlated, the quantile of the sum is below the sum of
     per-period quantiles."""
-    from forecasting.planning import production_plan
+    from forecasting.demand.planning import production_plan
 
     res = forecast(panel_df, horizon=3, freq="MS", candidates=CANDS, progress=False)
     inv = pd.DataFrame({"product_id": ["s1"], "on_hand": [0.0], "lead_time_days": [91]})

@@ -10,7 +10,7 @@ import pytest
 from forecasting.dataset import Dataset
 from forecasting.demand.pipeline import forecast
 from forecasting.errors import ForecastingError
-from forecasting.planning import DEFAULT_LEAD_TIME_DAYS, plan_from_dataset, production_plan
+from forecasting.demand.planning import DEFAULT_LEAD_TIME_DAYS, plan_from_dataset, production_plan
 
 CANDS = ["seasonal_naive", "theta", "damped"]
 

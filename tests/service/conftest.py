@@ -83,7 +83,7 @@ def served(tmp_path_factory):
 
     Model-backed endpoints are exercised with models in test_service_models.py."""
     from forecasting import sample
-    from forecasting.serving import build_snapshot
+    from forecasting.pipelines.snapshot import build_snapshot
 
     tmp = tmp_path_factory.mktemp("served")
     data = sample.generate(customers=150, products=8, start="2024-01-01", end="2024-09-30",

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from forecasting.errors import ForecastingError
-from forecasting.serving import RowBatcher
+from forecasting.api.batcher import RowBatcher
 
 
 class FakeModel:

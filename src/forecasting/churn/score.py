@@ -19,7 +19,12 @@ import logging
 
 import pandas as pd
 
+from forecasting import tracking
 from forecasting.churn.config import MODEL_NAME, check_bands
+from forecasting.cutoff import as_of_instant
+from forecasting.features import build_features
+from forecasting.schema import CUSTOMER_ID, ORDER_DATE
+from forecasting.settings import DEFAULT_LOOKBACK_DAYS
 from forecasting.churn.model import ChurnModel
 from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
@@ -29,8 +34,6 @@ log = logging.getLogger(__name__)
 
 def load_champion(name: str = MODEL_NAME, alias: str = "champion") -> ChurnModel:
     """The model behind ``alias`` of registered model ``name``, with ``version`` set."""
-    from forecasting import tracking
-
     model, ref = tracking.load_model(name, alias)
     if not isinstance(model, ChurnModel):
         raise ForecastingError(
@@ -63,14 +66,22 @@ def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
     ``as_of`` is required: it is the cutoff of the features (a date means the end of that
     day). Customers come out sorted by descending churn probability.
     """
-    from forecasting.features import build_features
-
     model = model or load_champion()
+    features = customer_features(data, as_of, model)
+    out = score_features(features, model, bands)  # type: ignore[arg-type]
+    out.insert(1, "as_of", str(pd.Timestamp(as_of).date()))
+    return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
+        drop=True)
+
+
+def customer_features(data: Dataset, as_of, model: ChurnModel) -> pd.DataFrame:
+    """The features ``model`` scores, as of ``as_of`` with the model's lookback, for every
+    customer with an order in it; an error saying why when there is none."""
     if model.kind != "time":
         raise ForecastingError(
             f"model version {model.version} was trained with --table on a snapshot's columns; "
             "scoring a data set needs a model trained with 'forecasting train churn DATA_DIR'")
-    lookback = int(model.config.get("lookback_days", 365))
+    lookback = int(model.config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
     features = None
     if _has_active_customers(data, as_of, lookback):
         features = build_features(data, as_of, lookback_days=lookback)
@@ -78,10 +89,7 @@ def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
         raise ForecastingError(
             f"no customer has an order in the {lookback} days up to {as_of}: nothing to score "
             "(is --as-of inside the data's date range?)")
-    out = score_features(features, model, bands)  # type: ignore[arg-type]
-    out.insert(1, "as_of", str(pd.Timestamp(as_of).date()))
-    return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
-        drop=True)
+    return features
 
 
 def champion_scores(data: Dataset, as_of) -> pd.DataFrame | None:
@@ -97,9 +105,6 @@ def champion_scores(data: Dataset, as_of) -> pd.DataFrame | None:
 
 def _has_active_customers(data: Dataset, as_of, lookback_days: int) -> bool:
     """Whether any customer has an order in ``(as_of - lookback, as_of]``."""
-    from forecasting.cutoff import as_of_instant
-    from forecasting.schema import CUSTOMER_ID, ORDER_DATE
-
     cutoff = as_of_instant(as_of)
     when = data.orders[ORDER_DATE]
     window = (when <= cutoff) & (when > cutoff - pd.Timedelta(days=lookback_days))

@@ -148,7 +148,7 @@ def cmd_promote(args) -> int:
 
 def cmd_plan(args) -> int:
     from forecasting.io import read_dataset, read_table, write_table
-    from forecasting.planning import plan_from_dataset
+    from forecasting.demand.planning import plan_from_dataset
 
     options = read_options(args)
     data = read_dataset(args.data_dir, options=options)
@@ -261,7 +261,7 @@ def register(commands, train, promote) -> None:
     pl.add_argument("--freq", default=None,
                     help="W, MS or D (default: the champion's own frequency with --champion, "
                     "else W); a --freq that contradicts the champion's is an error")
-    from forecasting.planning import DEFAULT_LEAD_TIME_DAYS
+    from forecasting.demand.planning import DEFAULT_LEAD_TIME_DAYS
 
     pl.add_argument("--default-lead-time-days", type=float, default=DEFAULT_LEAD_TIME_DAYS,
                     help="lead time of products whose inventory row has no lead_time_days "

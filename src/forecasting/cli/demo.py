@@ -65,7 +65,7 @@ def _demo(args) -> int:
     import pandas as pd
 
     from forecasting.io import read_table
-    from forecasting.serving import build_snapshot
+    from forecasting.pipelines.snapshot import build_snapshot
 
     work = Path(args.workdir)
     data, out = work / "data", work / "out"

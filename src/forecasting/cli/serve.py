@@ -39,12 +39,12 @@ def register(commands, train, promote) -> None:
 def bentoml_command(host: str, port: int) -> list[str]:
     exe = os.path.join(os.path.dirname(sys.executable), "bentoml")
     return [exe if os.path.exists(exe) else "bentoml", "serve",
-            "forecasting.service:ForecastingService", "--host", host, "--port", str(port)]
+            "forecasting.api.service:ForecastingService", "--host", host, "--port", str(port)]
 
 
 def _serve(args) -> int:
     from forecasting.errors import ForecastingError
-    from forecasting.serving import build_snapshot, snapshot_dir
+    from forecasting.pipelines.snapshot import build_snapshot, snapshot_dir
 
     if args.data:
         build_snapshot(args.data, as_of=args.as_of, horizon=args.horizon, freq=args.freq,

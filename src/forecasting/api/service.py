@@ -1,14 +1,14 @@
 """The HTTP API: a BentoML 1.4 service, the one module that imports ``bentoml``.
 
-Every endpoint is a few lines over :class:`forecasting.serving.Backend`, which loads the
+Every endpoint is a few lines over :class:`forecasting.api.backend.Backend`, which loads the
 scored snapshot and the champion models from the MLflow registry once per worker. Request
-bodies are the pydantic models of :mod:`forecasting.api_models` (flat JSON, every field
+bodies are the pydantic models of :mod:`forecasting.api.models` (flat JSON, every field
 validated: bad input is a 400 with field-level messages); a request that is well-formed but
 cannot be answered (no such period, no model yet) is a 422 with a message; ids that are not
 known are reported per item without failing the batch. With ``FORECASTING_API_KEY`` set,
 every endpoint but /livez, /readyz, /metrics and the API description needs the key.
 
-Run it with ``forecasting serve`` (or ``bentoml serve forecasting.service:ForecastingService``).
+Run it with ``forecasting serve`` (or ``bentoml serve forecasting.api.service:ForecastingService``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from http import HTTPStatus
 import bentoml
 from starlette.responses import JSONResponse, Response
 
-from forecasting import api_models as M
 from forecasting import settings
-from forecasting.api_guard import ApiGuard, install_log_filter
+from forecasting.api import models as M
+from forecasting.api.backend import Backend
+from forecasting.api.batcher import RowBatcher
+from forecasting.api.guard import ApiGuard, install_log_filter
 from forecasting.errors import ForecastingError
 
-log = logging.getLogger("forecasting.service")
+log = logging.getLogger("forecasting.api.service")
 
 
 def _error(status: HTTPStatus, message: str) -> JSONResponse:
@@ -48,8 +50,6 @@ class ForecastingService:
     """Churn scores, demand forecasts, production plans, segments, KPIs and model info."""
 
     def __init__(self) -> None:
-        from forecasting.serving import Backend, RowBatcher
-
         install_log_filter()
         self.backend = None
         self.problem = None

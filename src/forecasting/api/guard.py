@@ -1,7 +1,7 @@
 """What stands in front of every API endpoint: the API key, the media type, quiet 4xx logs.
 
 Pure ASGI and ``logging`` only, so it is testable without a server and reusable by any
-framework. :mod:`forecasting.service` installs it on the BentoML service.
+framework. :mod:`forecasting.api.service` installs it on the BentoML service.
 """
 
 from __future__ import annotations

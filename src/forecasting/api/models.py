@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API (pydantic), with every field validated.
 
-Kept apart from :mod:`forecasting.service` (the one module that imports ``bentoml``) so that the
+Kept apart from :mod:`forecasting.api.service` (the one module that imports ``bentoml``) so that the
 contract can be read, tested and reused without starting a server. NaN and infinity are
 rejected everywhere (``allow_inf_nan=False``); unknown fields are rejected (``extra="forbid"``)
 so that a misspelt field is a 400, not silently ignored.

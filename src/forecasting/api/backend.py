@@ -1,17 +1,8 @@
-"""What the HTTP API serves, without the HTTP: the scored snapshot and the request handlers.
+"""What the HTTP API answers, without the HTTP: the request handlers over a snapshot.
 
-:mod:`forecasting.service` (the one module that imports ``bentoml``) is a thin shell over
-:class:`Backend`, so every answer can be tested and benchmarked in-process.
-
-The snapshot is a folder (default ``models/serving``, or ``FORECASTING_SNAPSHOT_DIR``) written
-by :func:`build_snapshot` from a data set as of a date, with the champion models:
-
-* ``churn.parquet``     -- churn probability, risk band, reasons, model version per customer
-* ``customers.parquet`` -- RFM segment, lifecycle stage and value per customer
-* ``kpis.parquet``      -- the KPI table (overall, per segment, per customer)
-* ``forecasts.parquet`` -- demand forecasts per product with intervals
-* ``history.parquet``   -- the demand history the forecasts came from (for production plans)
-* ``meta.json``         -- as-of date, data folder, model versions and notes
+:mod:`forecasting.api.service` (the one module that imports ``bentoml``) is a thin shell over
+:class:`Backend`, so every answer can be tested and benchmarked in-process. The snapshot (a
+folder of tables as of one date) is written by :mod:`forecasting.pipelines.snapshot`.
 
 Models come straight from the MLflow registry by alias ``champion`` (not copied into the
 BentoML model store): the registry stays the single source of truth, and promoting a model
@@ -30,16 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting import api_models as M
-from forecasting import settings
+from forecasting import tracking
+from forecasting.api import models as M
+from forecasting.demand.pipeline import forecast as forecast_history
+from forecasting.demand.planning import production_plan
 from forecasting.errors import ForecastingError
+from forecasting.pipelines.snapshot import snapshot_dir
 from forecasting.schema import CUSTOMER_ID, DS, PRODUCT_ID, UNIQUE_ID, Y
 
 log = logging.getLogger(__name__)
-
-def snapshot_dir() -> Path:
-    return settings.current().snapshot_dir
-
 
 def _jsonable(v):
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
@@ -55,88 +45,6 @@ def _jsonable(v):
 
 def _records(df: pd.DataFrame) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]
-
-
-# --- building the snapshot --------------------------------------------------------------------
-def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
-                   horizon: int = 12, freq: str = "W", levels=(80, 95), options=None,
-                   churn_adjust: bool = False) -> dict:
-    """Score, segment, compute KPIs and forecast a data set as of a date with the champion
-    models, and write the snapshot the API serves. Parts whose model is missing are skipped
-    and noted in ``meta.json`` (the API then says so per endpoint). ``options``
-    (:class:`forecasting.io.ReadOptions`) say how the data files are written;
-    ``churn_adjust`` adds ``yhat_churn_adjusted`` to the forecasts (champion churn model; see
-    :mod:`forecasting.demand.churn_adjust`)."""
-    from forecasting.io import read_dataset, write_json, write_table
-    from forecasting.analytics.kpis import kpi_table
-    from forecasting.analytics.segments import segments
-
-    out = Path(out_dir) if out_dir else snapshot_dir()
-    data = read_dataset(data_dir, options=options)
-    if as_of is None:
-        as_of = data.orders["order_date"].max().normalize()
-    as_of = pd.Timestamp(as_of)
-    meta: dict = {"as_of": f"{as_of:%Y-%m-%d}", "data_dir": str(data_dir),
-                  "created_at": pd.Timestamp.now().isoformat(timespec="seconds"), "notes": {}}
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    scores = None
-    try:
-        from forecasting.churn.score import score_customers
-
-        scores = score_customers(data, as_of)
-        churn = scores.assign(reasons=scores["reasons"].map(
-            lambda r: json.dumps(list(r or []), default=str)))
-        write_table(churn, tmp / "churn.parquet")
-        meta["churn_model_version"] = str(churn["model_version"].iloc[0]) if len(churn) else None
-    except (ForecastingError, ImportError) as exc:
-        meta["notes"]["churn"] = f"no churn scores: {str(exc).splitlines()[0]}"
-        log.warning("%s", meta["notes"]["churn"])
-    seg = segments(data, as_of, churn_scores=scores)
-    if "reasons" in seg:
-        seg = seg.drop(columns="reasons")
-    write_table(seg, tmp / "customers.parquet")
-    write_table(kpi_table(data), tmp / "kpis.parquet")
-    try:
-        from forecasting import tracking
-        from forecasting.demand.pipeline import latest_forecasts
-        from forecasting.demand.series import orders_to_series
-
-        try:
-            model, ref = tracking.load_model("demand", alias="champion")
-            version = str(ref.version)
-        except ForecastingError as exc:
-            model, version = None, None
-            meta["notes"]["demand"] = (f"{str(exc).splitlines()[0]}; forecasts fitted at "
-                                       f"snapshot time, not from a registered model")
-        history = orders_to_series(data.orders, freq=freq, products=data.products)
-        fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
-                              model=model, series=history)
-        if churn_adjust:
-            from forecasting.demand.churn_adjust import churn_adjust as adjust
-            from forecasting.demand.churn_adjust import history_end
-
-            try:
-                churn_model, _ = tracking.load_model("churn", alias="champion")
-                fc = adjust(fc, data, churn_model, history_end(history, freq), freq)
-            except ForecastingError as exc:
-                meta["notes"]["churn_adjust"] = f"no churn adjustment: {str(exc).splitlines()[0]}"
-                log.warning("%s", meta["notes"]["churn_adjust"])
-        write_table(fc, tmp / "forecasts.parquet")
-        write_table(history, tmp / "history.parquet")
-        meta["demand_model_version"] = version
-        meta["forecast"] = {"horizon": horizon, "freq": freq, "levels": list(levels)}
-    except (ForecastingError, ImportError) as exc:
-        meta["notes"]["demand"] = f"no forecasts: {str(exc).splitlines()[0]}"
-        log.warning("%s", meta["notes"]["demand"])
-    write_json(meta, tmp / "meta.json")
-    if out.exists():
-        for f in out.iterdir():
-            f.unlink()
-        out.rmdir()
-    tmp.rename(out)
-    log.info("snapshot as of %s written to %s", meta["as_of"], out)
-    return meta
 
 
 # --- answering requests -----------------------------------------------------------------------
@@ -201,8 +109,6 @@ class Backend:
     def _load_model(self, name: str):
         """(model, ModelRef) of the champion, or None. Models predict single-threaded: a
         worker serves many small requests, where LightGBM's thread pool only costs time."""
-        from forecasting import tracking
-
         try:
             obj, ref = tracking.load_model(name, alias="champion")
         except ForecastingError as exc:
@@ -311,10 +217,8 @@ class Backend:
     def forecast(self, req: M.ForecastRequest) -> M.ForecastResponse:
         levels = sorted(set(req.levels))
         if req.history is not None:  # the user's own series: chosen and fitted on them
-            from forecasting.demand.pipeline import forecast
-
             hist = history_frame([h.model_dump() for h in req.history])
-            fc = forecast(hist, horizon=req.horizon, freq=req.freq, levels=levels,
+            fc = forecast_history(hist, horizon=req.horizon, freq=req.freq, levels=levels,
                           progress=False).table
             return M.ForecastResponse.model_construct(
                 points=self._points(fc, levels), errors={}, model_version="fitted on request")
@@ -365,8 +269,6 @@ class Backend:
         if self._forecasts is None or self._history is None:
             raise ForecastingError(self.meta["notes"].get(
                 "demand", "no forecasts in the snapshot; train and promote a demand model"))
-        from forecasting.planning import production_plan
-
         inv = pd.DataFrame([r.model_dump() for r in req.inventory])
         dup = inv[PRODUCT_ID][inv[PRODUCT_ID].duplicated()].unique().tolist()
         if dup:
@@ -386,8 +288,6 @@ class Backend:
         return M.PlanResponse.model_construct(rows=rows, errors=errors)
 
     def model_info(self) -> M.ModelInfoResponse:
-        from forecasting import tracking
-
         models = []
         for name in ("churn", "demand"):
             loaded = getattr(self, f"_{name}_model")
@@ -416,60 +316,3 @@ def history_frame(history: list[dict]) -> pd.DataFrame:
     return df
 
 
-class RowBatcher:
-    """Adaptive batching of feature-row scoring across concurrent requests.
-
-    While one model call runs (in a thread), requests that arrive queue up; the next call takes
-    all of them at once (up to ``max_rows``). Under light load a request is scored alone at
-    once (no added wait); under load, batches grow with the queue. Only requests with the same
-    columns share a call, so a request missing a feature still gets its own error; when a
-    shared call fails, each request is retried alone so one bad request fails only itself.
-    """
-
-    def __init__(self, score_batches, max_rows: int = 2000):
-        import collections
-
-        self.score_batches = score_batches
-        self.max_rows = max_rows
-        self._pending: collections.deque = collections.deque()
-        self._worker = None
-
-    async def submit(self, rows: list[dict]) -> list[dict]:
-        import asyncio
-
-        fut = asyncio.get_running_loop().create_future()
-        self._pending.append((rows, fut))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain())
-        return await fut
-
-    async def _drain(self) -> None:
-        import asyncio
-
-        while self._pending:
-            taken, n = [], 0
-            while self._pending and (not taken or n + len(self._pending[0][0]) <= self.max_rows):
-                taken.append(self._pending.popleft())
-                n += len(taken[-1][0])
-            groups: dict[tuple, list] = {}
-            for rows, fut in taken:
-                key = tuple(sorted({k for r in rows for k in r}))
-                groups.setdefault(key, []).append((rows, fut))
-            for items in groups.values():
-                await self._score(items)
-
-    async def _score(self, items: list) -> None:
-        import asyncio
-
-        try:
-            results = await asyncio.to_thread(self.score_batches, [rows for rows, _ in items])
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
-            if len(items) == 1:
-                items[0][1].set_exception(exc)
-                return
-            for one in items:  # one bad request must not fail the others
-                await self._score([one])
-            return
-        for (_, fut), res in zip(items, results):
-            if not fut.done():
-                fut.set_result(res)
