@@ -48,6 +48,9 @@ import pyarrow as pa
 
 from forecasting.errors import ForecastingError
 from forecasting.schema import TABLES
+import gzip
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +197,6 @@ def _suffix(path: Path) -> str:
 def _head(path: Path, size: int = _SAMPLE_BYTES) -> bytes:
     """The first ``size`` bytes of the (uncompressed) file; all of it with ``size=-1``."""
     if path.name.lower().endswith(".gz"):
-        import gzip
-
         with gzip.open(path, "rb") as f:
             return f.read(size)
     with open(path, "rb") as f:
@@ -243,8 +244,6 @@ def _is_text(arr) -> bool:
 def _comma_attributes(table: pa.Table, name: str) -> list[int]:
     """Positions of extra (non-contract) text columns holding only numbers with decimal
     commas (``5000,50``): attributes that are numbers when the decimal separator is ``,``."""
-    import pyarrow.compute as pc
-
     contract = set(TABLES[name].column_names()) if name in TABLES else set()
     out = []
     for i, c in enumerate(table.column_names):
@@ -261,8 +260,6 @@ def _detect_decimal(table: pa.Table, numbers: list[str], name: str,
     """``,`` when the number columns (or extra all-number columns) hold decimal commas and the
     number columns no dot other than thousands separators (``1.234,56``); ``None`` when
     unclear."""
-    import pyarrow.compute as pc
-
     text = [table.column(i) for i, c in enumerate(table.column_names)
             if c in numbers and _is_text(table.column(i))]
     if not comma_attributes and not any(pc.any(pc.match_substring(a, ",")).as_py()
@@ -286,6 +283,7 @@ def _detect_decimal(table: pa.Table, numbers: list[str], name: str,
 
 # --- reading -------------------------------------------------------------------------------
 def _read_csv(path: Path, ext: str, options: ReadOptions, info: SourceInfo) -> pa.Table:
+    # the Arrow CSV reader loads only when a CSV is read
     import pyarrow.csv as pv
 
     detected = []
@@ -379,6 +377,7 @@ def _cell_text(v) -> str | None:
 
 def _read_excel(path: Path) -> pa.Table:
     """The first sheet of a workbook, every cell as text (numbers as Excel shows them)."""
+    # loaded only for workbooks
     from python_calamine import CalamineWorkbook
 
     try:
@@ -431,8 +430,6 @@ def read_source(path: str | Path, options: ReadOptions | None = None,
         info.kind = "xlsx"
         data = _read_excel(path)
     elif ext in _PARQUET:
-        import pyarrow.parquet as pq
-
         info.kind = "parquet"
         try:
             data = pq.read_table(path)
@@ -458,8 +455,6 @@ def read_source(path: str | Path, options: ReadOptions | None = None,
             info.decimal = _detect_decimal(data, numbers, str(path), bool(attributes)) or "."
             info.detected = (*info.detected, "decimal")
         if info.decimal == "," and attributes:  # contract numbers: parsed in validation
-            import pyarrow.compute as pc
-
             for i in attributes:
                 data = data.set_column(i, data.column_names[i],
                                        pc.replace_substring(data.column(i), ",", "."))
@@ -558,6 +553,7 @@ def read_dataset(folder: str | Path, now: pd.Timestamp | None = None,
     after which dates count as "in the future" (default: the current time); ``options`` say
     how the files are written (default: detected, see :class:`ReadOptions`).
     """
+    # import cycle: validate imports io at module level
     from forecasting.validate import validate_tables
 
     tables, sources = read_sources(folder, options)

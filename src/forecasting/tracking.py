@@ -37,6 +37,7 @@ from mlflow.tracking import MlflowClient
 
 from forecasting import settings
 from forecasting.errors import ForecastingError
+from importlib.metadata import version
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,7 @@ def log_figure(fig: Any, artifact_file: str) -> None:
     """Log a matplotlib figure as an image artifact and close it."""
     mlflow.log_figure(fig, artifact_file)
     try:
+        # matplotlib is already loaded when a figure is logged
         import matplotlib.pyplot as plt
 
         plt.close(fig)
@@ -219,8 +221,6 @@ class _PyfuncModel(mlflow.pyfunc.PythonModel):
 
 def default_pip_requirements() -> list[str]:
     """Pinned requirements of a logged model (passed explicitly: inference is slow)."""
-    from importlib.metadata import version
-
     pkgs = ["pandas", "numpy", "scikit-learn", "lightgbm", "statsmodels", "scipy", "mlflow"]
     return [f"{p}=={version(p)}" for p in pkgs]
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,10 +60,7 @@ from forecasting.schema import (
     TABLES, Column, Table,
 )
 
-from forecasting.io import DOT_THOUSANDS
-
-if TYPE_CHECKING:
-    from forecasting.io import ReadOptions, SourceInfo
+from forecasting.io import DOT_THOUSANDS, ReadOptions, SourceInfo
 
 log = logging.getLogger(__name__)
 

@@ -58,6 +58,7 @@ from forecasting.schema import (
     STATUS_COMPLETED, SURVEYED_AT,
 )
 from forecasting.analytics.segments import rfm_segments
+from tqdm.auto import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,6 @@ def _components(data: Dataset, periods: pd.PeriodIndex, cfg: KpiConfig,
     data_end = (last_day.normalize() + pd.Timedelta(days=1)) if pd.notna(last_day) else None
     parts: list[pd.DataFrame] = []
     churn_complete: dict[pd.Period, bool] = {}
-    from tqdm.auto import tqdm
-
     for p in tqdm(periods, desc="kpis: periods", unit="period", disable=None, leave=False):
         s, e = p.start_time.normalize(), (p + 1).start_time.normalize()
         at_start = done.loc[(done[ORDER_DATE] >= s - lookback) & (done[ORDER_DATE] < s),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.analytics.segments import SEGMENTS
+from forecasting import tracking
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,11 @@ TREND_KPIS = ("order_fulfilment_rate_pct", "retention_rate_pct", "repurchase_rat
 
 
 def _plt():
+    # heavy: matplotlib loads only when a figure is drawn
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    # after the Agg backend is chosen
     import matplotlib.pyplot as plt
 
     return plt
@@ -116,7 +119,5 @@ def save_figures(figures: dict[str, object], folder: str | Path) -> list[Path]:
 
 def log_figures(figures: dict[str, object], prefix: str = "plots") -> None:
     """Log each figure to the active MLflow run as ``<prefix>/<name>.png``."""
-    from forecasting import tracking
-
     for name, fig in figures.items():
         tracking.log_figure(fig, f"{prefix}/{name}.png")

@@ -100,6 +100,7 @@ class QuietClientErrors(logging.Filter):
 
 def _client_status(exc: BaseException) -> int | None:
     try:
+        # optional: the guard works without pydantic
         from pydantic import ValidationError
     except ImportError:  # pragma: no cover
         ValidationError = ()  # type: ignore[assignment]

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,6 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ChurnConfig
     """
     data: dict[str, Any] = {}
     if path is not None:
-        import tomllib
-
         try:
             data = tomllib.loads(Path(path).read_text())
         except FileNotFoundError:

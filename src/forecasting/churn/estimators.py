@@ -479,6 +479,7 @@ def __getattr__(name: str):
     # models registered before candidates were chosen by validation pickled these classes
     # under this module's name; a local import, since legacy builds on this module
     if name in ("LightGBMChurn", "BlendChurn"):
+        # import cycle: legacy subclasses these estimators
         from forecasting.churn import legacy
 
         return getattr(legacy, name)

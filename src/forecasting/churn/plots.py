@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import average_precision_score, precision_recall_curve
+from sklearn.calibration import calibration_curve
 
 
 def _figure():
+    # heavy: matplotlib loads only when a figure is drawn
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    # after the Agg backend is chosen
     import matplotlib.pyplot as plt
 
     return plt.subplots(figsize=(6, 5))
 
 
 def roc_figure(y: np.ndarray, probas: dict[str, np.ndarray], title: str = "ROC"):
-    from sklearn.metrics import roc_auc_score, roc_curve
-
     fig, ax = _figure()
     for name, p in probas.items():
         fpr, tpr, _ = roc_curve(y, p)
@@ -32,8 +35,6 @@ def roc_figure(y: np.ndarray, probas: dict[str, np.ndarray], title: str = "ROC")
 
 
 def pr_figure(y: np.ndarray, probas: dict[str, np.ndarray], title: str = "Precision-recall"):
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
     fig, ax = _figure()
     for name, p in probas.items():
         prec, rec, _ = precision_recall_curve(y, p)
@@ -46,8 +47,6 @@ def pr_figure(y: np.ndarray, probas: dict[str, np.ndarray], title: str = "Precis
 
 def calibration_figure(y: np.ndarray, probas: dict[str, np.ndarray], bins: int = 10,
                        title: str = "Calibration"):
-    from sklearn.calibration import calibration_curve
-
     fig, ax = _figure()
     for name, p in probas.items():
         frac, mean = calibration_curve(y, p, n_bins=bins, strategy="quantile")

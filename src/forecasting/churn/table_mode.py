@@ -33,6 +33,7 @@ from forecasting.churn.model import ChurnModel
 from forecasting.churn.pipeline import Rows, TrainResult, evaluate_candidates, selection_params
 from forecasting.errors import DataError, ForecastingError, Problem
 from forecasting.schema import CUSTOMER_ID
+from forecasting.io import read_table
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +153,6 @@ def prepare_table(df: pd.DataFrame, label: str, id_col: str | None = None,
 
 
 def load_table(path: str | Path, label: str, id_col: str | None = None) -> LabelledTable:
-    from forecasting.io import read_table
-
     return prepare_table(read_table(path), label, id_col, name=Path(path).name)
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting.churn.config import EXPERIMENT
+from forecasting import tracking
+from forecasting.churn.plots import all_figures
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,6 @@ class LoggedRun:
 def log_training(result, model_name: str, input_example: pd.DataFrame,
                  run_name: str | None = None) -> LoggedRun:
     """Log ``result`` (a pipeline ``TrainResult``) as one run; returns run id and version."""
-    from forecasting import tracking
-    from forecasting.churn.plots import all_figures
-
     model = result.model
     tags = {"mode": result.mode, FINGERPRINT_TAG: result.fingerprint, "family": "churn"}
     with tracking.run(EXPERIMENT, run_name=run_name or f"churn-{result.mode}",

@@ -113,6 +113,7 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
 
 def read_options(args: argparse.Namespace):
     """The :class:`forecasting.io.ReadOptions` of a command built with add_read_options."""
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import ReadOptions
 
     return ReadOptions.from_strings(encoding=args.encoding, sep=args.sep, decimal=args.decimal,

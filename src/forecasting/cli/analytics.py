@@ -6,6 +6,7 @@ import logging
 import time
 
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.analytics")
 
@@ -83,6 +84,7 @@ def _common(p) -> None:
 
 
 def _config(args):
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.analytics.segments import SegmentConfig
 
     return SegmentConfig(lookback_days=args.lookback_days, horizon_days=args.horizon_days)
@@ -92,12 +94,14 @@ def _scores(data, args):
     """The champion's churn scores, unless --no-model (None: RFM rules decide)."""
     if args.no_model:
         return None
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.churn.score import champion_scores
 
     return champion_scores(data, args.as_of)
 
 
 def _segments(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import read_dataset, write_table
     from forecasting.analytics.segments import segments
 
@@ -106,6 +110,7 @@ def _segments(args) -> int:
     seg = segments(data, args.as_of, _config(args), churn_scores=_scores(data, args))
     write_table(seg, args.out)
     if args.plots:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.analytics.plots import save_figures, segments_figure
 
         save_figures({"segments": segments_figure(seg)}, args.plots)
@@ -119,7 +124,7 @@ def _segments(args) -> int:
 
 
 def _kpis(args) -> int:
-    from forecasting.errors import ForecastingError
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import read_dataset, write_table
     from forecasting.analytics.kpis import KpiConfig, kpi_table, kpi_wide
 
@@ -135,6 +140,7 @@ def _kpis(args) -> int:
     table = kpi_table(data, cfg)
     write_table(table, args.out)
     if args.plots:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.analytics.plots import kpi_trends_figure, save_figures
 
         save_figures({"kpi_trends": kpi_trends_figure(table)}, args.plots)
@@ -145,6 +151,7 @@ def _kpis(args) -> int:
 
 
 def _followup(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.analytics.followup import followup_list
     from forecasting.io import read_dataset, write_table
 
@@ -154,6 +161,7 @@ def _followup(args) -> int:
                            churn_scores=_scores(data, args))
     write_table(follow, args.out)
     if args.plots:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.analytics.plots import followup_figure, save_figures
 
         save_figures({"followup": followup_figure(follow)}, args.plots)

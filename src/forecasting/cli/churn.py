@@ -6,6 +6,7 @@ import json
 import logging
 
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.churn")
 
@@ -110,6 +111,7 @@ def register(commands, train, promote) -> None:
 
 
 def _config(args):
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.churn.config import load_config, parse_bands
 
     return load_config(
@@ -124,6 +126,7 @@ def _config(args):
 
 def _metrics_table(metrics: dict[str, float], scope: str) -> str:
     """Model and baselines side by side: one row per model, one column per metric."""
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     import pandas as pd
 
     rows = {}
@@ -163,14 +166,13 @@ def _candidates_text(result) -> str:
 
 
 def _train(args) -> int:
-    from forecasting.errors import ForecastingError
-
     config = _config(args)
     if args.table:
         if args.data_dir:
             raise ForecastingError("give either DATA_DIR or --table FILE, not both")
         if not args.label:
             raise ForecastingError("--table needs --label COL: the column saying who churned")
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.churn.config import TABLE_MODEL_NAME
         from forecasting.churn.table_mode import load_table, train_table
 
@@ -179,6 +181,7 @@ def _train(args) -> int:
         example = table.X.head(5)
         scope, name = "cv", args.model_name or TABLE_MODEL_NAME
     elif args.data_dir:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.churn.config import MODEL_NAME
         from forecasting.churn.pipeline import train_time_based
         from forecasting.io import read_dataset
@@ -197,6 +200,7 @@ def _train(args) -> int:
               "candidates": result.candidates.to_dict("records")
               if result.candidates is not None else []}
     if not args.no_track:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.churn.track import log_training
 
         if example is None:
@@ -207,6 +211,7 @@ def _train(args) -> int:
               f"next: forecasting promote churn"
               + (f" --model-name {name}" if name != "churn" else ""))
     if args.report:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.io import write_json
 
         write_json(report, args.report)
@@ -216,6 +221,7 @@ def _train(args) -> int:
 
 def _time_example(data, result):
     """Five holdout-cutoff feature rows as the model's input example."""
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.features import build_features
 
     cutoff = result.params["holdout_cutoff"]
@@ -225,6 +231,7 @@ def _time_example(data, result):
 
 
 def _promote(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting import tracking
     from forecasting.churn.gate import make_decide
 
@@ -238,6 +245,7 @@ def _promote(args) -> int:
 
 
 def _score(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.churn.config import parse_bands
     from forecasting.churn.score import load_champion, score_customers
     from forecasting.io import read_dataset, write_table

@@ -6,6 +6,7 @@ import logging
 import time
 
 from forecasting.cli import add_command
+from pathlib import Path
 
 log = logging.getLogger("forecasting.cli.data_sources")
 
@@ -29,6 +30,7 @@ def register(commands, train, promote) -> None:
 
 
 def _sample(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting import sample
 
     t = time.perf_counter()
@@ -63,8 +65,7 @@ def _register_import(commands) -> None:
 
 
 def _import_online_retail(args) -> int:
-    from pathlib import Path
-
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.importers.online_retail import convert
     from forecasting.io import read_table, write_table
 

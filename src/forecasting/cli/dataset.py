@@ -6,6 +6,7 @@ import logging
 import time
 
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.errors import DataError
 
 log = logging.getLogger("forecasting.cli.dataset")
 
@@ -43,8 +44,10 @@ def register(commands, train, promote) -> None:
 
 
 def _validate(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     import pandas as pd
 
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import read_sources
     from forecasting.validate import validate_tables
 
@@ -67,12 +70,11 @@ def _validate(args) -> int:
 
 
 def _problems_text(report) -> str:
-    from forecasting.errors import DataError
-
     return DataError(report.problems, context=report.context).format()
 
 
 def _features(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.features import build_features
     from forecasting.io import read_dataset, write_table
 

@@ -26,6 +26,7 @@ def _models(text: str | None):
 
 
 def _check_models(names) -> None:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.demand.models import REGISTRY
 
     unknown = [n for n in names or () if n not in REGISTRY and n != "ets_statsmodels"]
@@ -57,6 +58,7 @@ def _report(result, **extra) -> dict:
 
 
 def cmd_forecast(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.demand.pipeline import forecast
     from forecasting.io import read_series, write_json, write_table
 
@@ -81,12 +83,14 @@ def cmd_forecast(args) -> int:
 
 def _history(args):
     """The long series table from --series FILE or from DATA_DIR's orders."""
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import read_series
 
     if args.series:
         return read_series(args.series), args.freq, str(args.series)
     if not args.data_dir:
         raise ForecastingError("give DATA_DIR (a folder of tables) or --series FILE")
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.demand.series import orders_to_series
 
     data = _data(args)
@@ -96,6 +100,7 @@ def _history(args):
 
 
 def _data(args):
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import read_dataset
 
     if getattr(args, "_dataset", None) is None:
@@ -104,6 +109,7 @@ def _data(args):
 
 
 def _churn_champion():
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting import tracking
 
     model, ref = tracking.load_model("churn")
@@ -112,6 +118,7 @@ def _churn_champion():
 
 
 def cmd_train(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.demand.pipeline import DemandConfig
     from forecasting.demand.training import train
     from forecasting.io import write_json
@@ -125,6 +132,7 @@ def cmd_train(args) -> int:
         if not args.data_dir or args.series:
             raise ForecastingError("--churn-adjust needs DATA_DIR (the orders say who buys "
                                    "what), not --series")
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting.demand.churn_adjust import adjuster, history_end
 
         adjust = adjuster(_data(args), _churn_champion(), history_end(series, freq), freq)
@@ -137,6 +145,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_promote(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting import tracking
     from forecasting.demand.training import MODEL_NAME, decide
 
@@ -147,6 +156,7 @@ def cmd_promote(args) -> int:
 
 
 def cmd_plan(args) -> int:
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.io import read_dataset, read_table, write_table
     from forecasting.demand.planning import plan_from_dataset
 
@@ -156,6 +166,7 @@ def cmd_plan(args) -> int:
         else None
     model = None
     if args.champion:
+        # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
         from forecasting import tracking
 
         model, ref = tracking.load_model("demand")
@@ -261,6 +272,7 @@ def register(commands, train, promote) -> None:
     pl.add_argument("--freq", default=None,
                     help="W, MS or D (default: the champion's own frequency with --champion, "
                     "else W); a --freq that contradicts the champion's is an error")
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.demand.planning import DEFAULT_LEAD_TIME_DAYS
 
     pl.add_argument("--default-lead-time-days", type=float, default=DEFAULT_LEAD_TIME_DAYS,

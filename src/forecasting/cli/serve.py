@@ -9,6 +9,7 @@ import sys
 
 from forecasting import settings
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.serve")
 
@@ -43,7 +44,7 @@ def bentoml_command(host: str, port: int) -> list[str]:
 
 
 def _serve(args) -> int:
-    from forecasting.errors import ForecastingError
+    # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.pipelines.snapshot import build_snapshot, snapshot_dir
 
     if args.data:

@@ -78,6 +78,7 @@ def churn_adjust(table: pd.DataFrame, data, churn_model, cutoff, freq: str,
     ``yhat_churn_adjusted`` beside ``yhat`` (see the module docstring). ``churn_model`` is a
     :class:`~forecasting.churn.model.ChurnModel` (e.g. the champion); ``cutoff`` the last day of
     the demand history."""
+    # heavy: the churn stack loads only when demand is churn-adjusted
     from forecasting.churn.config import ChurnConfig
     from forecasting.features import build_features
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecasting.errors import ForecastingError
+from sklearn.isotonic import isotonic_regression
 
 
 class ConformalIntervals:
@@ -154,8 +155,6 @@ def monotone(q: np.ndarray, increasing: bool) -> np.ndarray:
     """The closest (least-squares) sequence to the per-step quantiles ``q`` that never
     narrows with the step: isotonic regression, so one noisy step does not (as a running
     maximum would) widen every step after it; it is averaged with its neighbours instead."""
-    from sklearn.isotonic import isotonic_regression
-
     return isotonic_regression(q, increasing=increasing)
 
 

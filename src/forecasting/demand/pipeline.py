@@ -38,6 +38,7 @@ from forecasting.demand.select import Choice, GroupChoice, choose
 from forecasting.errors import ForecastingError
 from forecasting.demand.validate import static_columns, validate_series
 from forecasting.schema import UNIQUE_ID
+from forecasting.demand.series import orders_to_series
 
 log = logging.getLogger(__name__)
 
@@ -413,8 +414,6 @@ def latest_forecasts(data, horizon: int, freq: str = "W", levels=(80, 95),
     With ``model`` (e.g. the champion from the registry) its chosen members are refitted on
     the latest history; without, the full pipeline runs. ``series`` is the demand history when
     the caller already built it with :func:`~forecasting.demand.series.orders_to_series`."""
-    from forecasting.demand.series import orders_to_series
-
     if series is None:
         series = orders_to_series(data.orders, freq=freq, products=data.products)
     if model is not None:

@@ -46,6 +46,8 @@ import pandas as pd
 from forecasting.demand import freq as freqs
 from forecasting.errors import DataError, ForecastingError, Problem
 from forecasting.schema import DS, LEAD_TIME_DAYS, MIN_BATCH, ON_HAND, PRODUCT_ID
+from forecasting.demand.pipeline import forecast, prepare, to_table
+from forecasting.demand.series import orders_to_series
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +134,6 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
     champion); without it the demand pipeline chooses and fits one on ``history`` for a
     horizon that covers the longest lead time.
     """
-    from forecasting.demand.pipeline import forecast, prepare, to_table
-
     if not 0.5 <= service_level < 1:
         raise DataError([Problem("inventory", None, "service level", 1,
                                  f"service level {service_level} is outside [0.5, 1)",
@@ -206,8 +206,6 @@ def plan_from_dataset(data, inventory: pd.DataFrame | None = None, service_level
                       churn_model=None) -> pd.DataFrame:
     """:func:`production_plan` from a Dataset's orders (and its inventory table); with
     ``churn_model`` on churn-adjusted demand."""
-    from forecasting.demand.series import orders_to_series
-
     inv = inventory if inventory is not None else data.inventory
     if inv is None:
         raise DataError([Problem("inventory", None, "missing table", 0,
@@ -216,6 +214,7 @@ def plan_from_dataset(data, inventory: pd.DataFrame | None = None, service_level
     series = orders_to_series(data.orders, freq=f, products=data.products)
     adjust = None
     if churn_model is not None:
+        # heavy: churn adjustment loads the churn stack (lightgbm, sklearn) only when asked for
         from forecasting.demand.churn_adjust import adjuster, history_end
 
         adjust = adjuster(data, churn_model, history_end(series, f), f)

@@ -61,9 +61,11 @@ def coverage_error(metrics: dict, levels=(80, 95)) -> float:
 def _plots(result: ForecastResult, n: int = 6) -> dict:
     """Forecast against actuals on the last backtest window for ``n`` series (dates on the
     axis, the model's 80/95 % bands), and coverage by level."""
+    # heavy: matplotlib loads only when a figure is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # after the Agg backend is chosen
     import matplotlib.pyplot as plt
 
     bt, panel, model = result.backtest, result.panel, result.model

@@ -31,6 +31,10 @@ from forecasting.analytics.kpis import kpi_table
 from forecasting.analytics.segments import SegmentConfig, segments
 from forecasting.churn.score import customer_features, load_champion, score_features
 from forecasting.dataset import Dataset
+from forecasting.demand.churn_adjust import churn_adjust as adjust
+from forecasting.demand.churn_adjust import history_end
+from forecasting.demand.pipeline import latest_forecasts
+from forecasting.demand.series import orders_to_series
 from forecasting.errors import ForecastingError
 from forecasting.io import ReadOptions, read_dataset, write_json, write_table
 
@@ -65,10 +69,6 @@ def demand_part(data: Dataset, meta: dict, horizon: int, freq: str, levels,
                 churn_adjust: bool) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(forecasts, history) with the champion demand model (or fitted now when there is
     none, said in ``meta``); None with a note when nothing can be forecast."""
-    from forecasting.demand.churn_adjust import churn_adjust as adjust, history_end
-    from forecasting.demand.pipeline import latest_forecasts
-    from forecasting.demand.series import orders_to_series
-
     try:
         try:
             model, ref = tracking.load_model("demand", alias="champion")

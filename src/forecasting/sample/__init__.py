@@ -82,6 +82,7 @@ from forecasting.errors import ForecastingError
 from forecasting.sample._population import (demand_profile, make_customers, make_inventory,
                                             make_products)
 from forecasting.sample._simulate import simulate
+from forecasting.io import write_table
 
 log = logging.getLogger("forecasting.sample")
 
@@ -211,8 +212,6 @@ def _surveys_table(raw: tuple, cids, t0) -> pd.DataFrame:
 
 def write(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> dict[str, int]:
     """Write every table of ``dataset`` to ``out_dir/<table>.<fmt>``; return rows per table."""
-    from forecasting.io import write_table
-
     if fmt not in ("csv", "parquet"):
         raise ForecastingError(f"sample: format must be csv or parquet, got {fmt!r}")
     rows = {}

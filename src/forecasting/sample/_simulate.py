@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.sample._population import LINE_SIGMA, Customers, Products
+from tqdm.auto import tqdm
 
 DECAY = 0.9                  # monthly decay of the experience stocks
 HAZARD_BASE = -4.3            # logit of the monthly churn probability of a content customer
@@ -78,8 +79,6 @@ def simulate(rng: np.random.Generator, cust: Customers, prod: Products,
     surveys, and each customer's churn day (inf = stays). Units per line are drawn from
     ``demand_rng`` (a separate stream: the main one, and with it order timing and churn, does
     not depend on them)."""
-    from tqdm.auto import tqdm
-
     n = len(cust.created_day)
     z = lambda: np.zeros(n)  # noqa: E731
     st = _Stocks(z(), z(), z(), z(), z())

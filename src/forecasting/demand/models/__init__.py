@@ -30,6 +30,7 @@ REGISTRY = {
 def make(name: str, horizon: int, **params):
     """A fresh forecaster by name; ``horizon`` is passed to direct (global) models."""
     if name == "ets_statsmodels":
+        # heavy: statsmodels' ETS loads only when this candidate is asked for
         from forecasting.demand.models.ets_statsmodels import StatsmodelsETS
 
         return StatsmodelsETS(**params)

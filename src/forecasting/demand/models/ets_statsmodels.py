@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _fit_one(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, str]:
+    # heavy: statsmodels' ETS loads only when this candidate fits
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     forms = [(None, False), ("add", False), ("add", True)]

@@ -175,6 +175,7 @@ class LightGBMDirect(Forecaster):
 
     # -- fit / predict ------------------------------------------------------------------
     def fit(self, panel: Panel) -> LightGBMDirect:
+        # heavy: lightgbm loads only when the global model fits
         import lightgbm as lgb
 
         if self.horizon is None:
