@@ -49,4 +49,6 @@ def test_sample_validate_features_end_to_end(tmp_path):
 def test_features_with_a_bad_date_is_a_clear_error(tmp_path):
     assert cli("sample", str(tmp_path), "--customers", "50", "--products", "5").returncode == 0
     r = cli("features", str(tmp_path), "--as-of", "2024-02-31", "--out", str(tmp_path / "f.csv"))
-    assert r.returncode == 1 and "not a date" in r.stderr and "Traceback" not in r.stderr
+    # found when the command line is read: a usage error (exit 2) naming the option
+    assert r.returncode == 2 and "argument --as-of" in r.stderr and "not a date" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -65,3 +65,22 @@ def test_online_retail_holdout_cutoff_is_2011_09_10():
     o = pd.DataFrame({"customer_id": ["1", "2"], "status": ["completed"] * 2,
                       "order_date": [T("2010-12-01 08:26"), T("2011-12-09 12:50")]})
     assert latest_complete_cutoff(o, 90) == T("2011-09-10")
+
+
+def test_one_churn_definition_behind_labels_rule_rates_and_the_kpi():
+    """The training label, the RFM rules' measured churn rate and the churn KPI count the
+    same customers as churned for the same cutoff (forecasting.labels is their one owner)."""
+    from forecasting import sample
+    from forecasting.analytics.kpis import KpiConfig, kpi_table
+    from forecasting.analytics.segments import SegmentConfig, rfm_churn_rates
+
+    data = sample.generate(customers=300, seed=3)
+    cutoff = pd.Timestamp("2024-01-31")  # the day before February starts
+    labels = churn_labels(data.orders, cutoff, horizon_days=90, lookback_days=365)
+    _, _, overall = rfm_churn_rates(data.orders, cutoff + pd.Timedelta(days=90),
+                                    SegmentConfig(horizon_days=90, lookback_days=365))
+    assert overall == pytest.approx(labels.mean())
+    kpi = kpi_table(data, KpiConfig(levels=("overall",)))
+    feb = kpi[(kpi["period"] == "2024-02") & (kpi["kpi"] == "churn_rate_pct")].iloc[0]
+    assert feb["denominator"] == len(labels) and feb["numerator"] == labels.sum()
+    assert "90 days" in feb["window"] and "365 days" in feb["window"]

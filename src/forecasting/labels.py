@@ -1,8 +1,13 @@
-"""Churn labels: what happened AFTER a cutoff. Training code only; the service never imports it.
+"""The churn definition, in one place: who is active at a cutoff and who churned after it.
 
-A customer active at the cutoff C (a completed order in ``(C - lookback, C]``) has churned
-when they place no completed order in the label window ``(C, C + horizon]``. A label window
-is complete when the data reaches its end: the last order day is at or after ``C + horizon``.
+A customer is **active** at the cutoff C with a completed order in ``(C - lookback, C]``
+(:func:`active_customers`); an active customer has **churned** when they place no completed
+order in the label window ``(C, C + horizon]`` (:func:`churned`). A label window is complete
+when the data reaches its end: the last order day is at or after ``C + horizon``.
+
+Training labels (:func:`churn_labels`), the RFM rules' churn rates
+(:mod:`forecasting.analytics.segments`), the churn KPI (:mod:`forecasting.analytics.kpis`,
+cutoff = the day before a period starts) and the features' customer rows use these functions.
 
 Example:
     >>> import pandas as pd
@@ -16,48 +21,64 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.cutoff import as_of_instant, label_window
+import numpy as np
+
+from forecasting.cutoff import Cutoff, as_of_instant
 from forecasting.errors import ForecastingError
 from forecasting.schema import CUSTOMER_ID, ORDER_DATE, STATUS, STATUS_COMPLETED
+from forecasting.settings import DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_LOOKBACK_DAYS
 
 
-def _completed(orders: pd.DataFrame) -> pd.DataFrame:
+def completed(orders: pd.DataFrame) -> pd.DataFrame:
+    """Completed orders of known customers: the purchases every definition counts."""
     done = orders[orders[CUSTOMER_ID].notna()]
     if STATUS in done:
         done = done[done[STATUS] == STATUS_COMPLETED]
     return done
 
 
-def churn_labels(orders: pd.DataFrame, cutoff, horizon_days: int = 90,
-                 lookback_days: int = 365, require_complete: bool = True) -> pd.Series:
-    """1 = churned, 0 = ordered again, per customer active at the cutoff (index customer_id).
+def churn_labels(orders: pd.DataFrame, cutoff, horizon_days: int = DEFAULT_CHURN_HORIZON_DAYS,
+                 lookback_days: int = DEFAULT_LOOKBACK_DAYS, require_complete: bool = True) -> pd.Series:
+    """1 = churned, 0 = ordered again, per customer active at the cutoff (index customer_id),
+    sorted by id: :func:`churned` after checking that the data covers the label window.
 
     Raises ForecastingError when the data does not reach the end of the label window (unless
     ``require_complete=False``): an incomplete window would label late buyers as churned.
     """
-    c = as_of_instant(cutoff)
-    start, end = label_window(c, horizon_days)
-    done = _completed(orders)
+    c = Cutoff.of(cutoff)
+    window = c.after(horizon_days)
+    done = completed(orders)
     if require_complete:
         last = done[ORDER_DATE].max()
-        if pd.isna(last) or last.normalize() < end.normalize():
+        if pd.isna(last) or last.normalize() < window.end.normalize():
             raise ForecastingError(
-                f"the label window ({start:%Y-%m-%d}, {end:%Y-%m-%d}] is not complete: the last "
-                f"order is on {last:%Y-%m-%d}; use a cutoff on or before "
+                f"the label window ({window.start:%Y-%m-%d}, {window.end:%Y-%m-%d}] is not "
+                f"complete: the last order is on {last:%Y-%m-%d}; use a cutoff on or before "
                 f"{latest_complete_cutoff(orders, horizon_days):%Y-%m-%d}")
-    when = done[ORDER_DATE]
-    active = pd.Index(done.loc[(when > c - pd.Timedelta(days=lookback_days)) & (when <= c),
-                               CUSTOMER_ID].unique())
-    returned = set(done.loc[(when > start) & (when <= end), CUSTOMER_ID].unique())
-    labels = pd.Series([0 if cid in returned else 1 for cid in active], index=active,
-                       name="churned", dtype=int)
-    labels.index.name = CUSTOMER_ID
-    return labels.sort_index()
+    return churned(done, c, horizon_days, lookback_days)
+
+
+def active_customers(done: pd.DataFrame, cutoff, lookback_days: int) -> pd.Index:
+    """Sorted ids of the customers with a completed order in ``(C - lookback, C]``
+    (``done`` = :func:`completed` orders)."""
+    inside = Cutoff.of(cutoff).trailing(lookback_days).contains(done[ORDER_DATE])
+    return pd.Index(np.sort(done.loc[inside, CUSTOMER_ID].unique()), name=CUSTOMER_ID)
+
+
+def churned(done: pd.DataFrame, cutoff, horizon_days: int, lookback_days: int) -> pd.Series:
+    """1 = churned, 0 = ordered again in ``(C, C + horizon]``, per customer active at ``C``
+    (``done`` = :func:`completed` orders); no check that the data covers the window."""
+    c = Cutoff.of(cutoff)
+    active = active_customers(done, c, lookback_days)
+    returned = done.loc[c.after(horizon_days).contains(done[ORDER_DATE]), CUSTOMER_ID]
+    labels = pd.Series((~active.isin(returned.unique())).astype(int), index=active,
+                       name="churned")
+    return labels
 
 
 def latest_complete_cutoff(orders: pd.DataFrame, horizon_days: int) -> pd.Timestamp:
     """The latest cutoff day whose label window is complete: last order day - horizon."""
-    last = _completed(orders)[ORDER_DATE].max()
+    last = completed(orders)[ORDER_DATE].max()
     if pd.isna(last):
         raise ForecastingError("orders has no completed order with a customer id")
     return last.normalize() - pd.Timedelta(days=horizon_days)
@@ -83,7 +104,7 @@ def cutoff_plan(orders: pd.DataFrame, horizon_days: int, n_train: int = 6,
     """
     holdout = (latest_complete_cutoff(orders, horizon_days) if holdout is None
                else as_of_instant(holdout).normalize())
-    first = _completed(orders)[ORDER_DATE].min().normalize()
+    first = completed(orders)[ORDER_DATE].min().normalize()
     earliest = first + pd.Timedelta(days=step_days)  # some history to learn from
     last_valid = holdout - pd.Timedelta(days=horizon_days)
     valid = [last_valid - pd.Timedelta(days=step_days * k) for k in range(n_validation)]

@@ -4,7 +4,8 @@ Output is one long table, one row per period, level, group and KPI:
 
 ``period`` (``"2024-01"``), ``period_start``, ``period_end`` (first and last day),
 ``level`` (``overall`` | ``segment`` | ``customer``), ``group`` (``all``, the segment name or
-the customer id), ``kpi``, ``value``, ``numerator``, ``denominator``, ``unit`` and ``note``.
+the customer id), ``kpi``, ``value``, ``numerator``, ``denominator``, ``unit``, ``window``
+(for retention and churn: the windows they measure, see :func:`windows`) and ``note``.
 A KPI that cannot be computed (no data, no such table, window not complete) has an empty
 ``value`` and the reason in ``note``; it is never reported as 0. Customer rows list only
 the KPIs defined for that customer and period (a customer with no survey has no NPS row).
@@ -58,6 +59,9 @@ from forecasting.schema import (
     STATUS_COMPLETED, SURVEYED_AT,
 )
 from forecasting.analytics.segments import rfm_segments
+from forecasting.cutoff import Cutoff
+from forecasting.labels import active_customers, churned
+from forecasting.settings import DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_LOOKBACK_DAYS
 from tqdm.auto import tqdm
 
 log = logging.getLogger(__name__)
@@ -65,7 +69,7 @@ log = logging.getLogger(__name__)
 PERIODS = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
 NO_SEGMENT = "no segment"
 COLUMNS = ["period", "period_start", "period_end", "level", "group", "kpi", "value",
-           "numerator", "denominator", "unit", "note"]
+           "numerator", "denominator", "unit", "window", "note"]
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,22 @@ class KpiConfig:
     """Period length and the windows behind "customer at start" and "churned" (days)."""
 
     period: str = "month"
-    lookback_days: int = 365
-    horizon_days: int = 90
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    horizon_days: int = DEFAULT_CHURN_HORIZON_DAYS
     levels: tuple[str, ...] = ("overall", "segment", "customer")
+
+
+def windows(cfg: KpiConfig) -> dict[str, str]:
+    """What retention and churn each measure, in words (the ``window`` column): they use the
+    same "active" and "churned" definitions (:mod:`forecasting.labels`) over different
+    windows, so a monthly retention near 100 % sits beside a 90-day churn rate of 25 %."""
+    active = f"active = a completed order in the {cfg.lookback_days} days before"
+    return {
+        "retention_rate_pct": f"{active} the period's first day and after its last day, "
+                              f"new customers left out (one {cfg.period})",
+        "churn_rate_pct": f"{active} the period's first day; churned = no completed order in "
+                          f"the {cfg.horizon_days} days from it (the churn model's label)",
+    }
 
 
 @dataclass(frozen=True)
@@ -160,7 +177,6 @@ def _components(data: Dataset, periods: pd.PeriodIndex, cfg: KpiConfig,
                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Additive per (period, customer) counts, resolution times, and what data exists."""
     freq = periods.freqstr
-    lookback = pd.Timedelta(days=cfg.lookback_days)
     orders = _customer_orders(data.orders)
     done = orders[orders["completed"]]
     first_order = done.groupby(CUSTOMER_ID)[ORDER_DATE].min()
@@ -170,18 +186,16 @@ def _components(data: Dataset, periods: pd.PeriodIndex, cfg: KpiConfig,
     churn_complete: dict[pd.Period, bool] = {}
     for p in tqdm(periods, desc="kpis: periods", unit="period", disable=None, leave=False):
         s, e = p.start_time.normalize(), (p + 1).start_time.normalize()
-        at_start = done.loc[(done[ORDER_DATE] >= s - lookback) & (done[ORDER_DATE] < s),
-                            CUSTOMER_ID].unique()
-        at_end = done.loc[(done[ORDER_DATE] >= e - lookback) & (done[ORDER_DATE] < e),
-                          CUSTOMER_ID].unique()
+        start, end = Cutoff.before(s), Cutoff.before(e)  # the day before P, P's last day
+        at_start = active_customers(done, start, cfg.lookback_days)
+        at_end = active_customers(done, end, cfg.lookback_days)
         new = first_order.index[(first_order >= s) & (first_order < e)]
         in_p = done[(done[ORDER_DATE] >= s) & (done[ORDER_DATE] < e)]
         n_orders = in_p.groupby(CUSTOMER_ID)[ORDER_ID].nunique()
-        complete = data_end is not None and s + pd.Timedelta(days=cfg.horizon_days) <= data_end
+        complete = data_end is not None and start.after(cfg.horizon_days).end < data_end
         churn_complete[p] = complete
-        bought_h = done.loc[(done[ORDER_DATE] >= s)
-                            & (done[ORDER_DATE] < s + pd.Timedelta(days=cfg.horizon_days)),
-                            CUSTOMER_ID].unique()
+        lost = churned(done, start, cfg.horizon_days, cfg.lookback_days)
+        lost = lost.index[lost.to_numpy() == 1]
         idx = pd.Index(at_start).union(pd.Index(at_end)).union(new).union(n_orders.index)
         c = pd.DataFrame(index=idx)
         c["at_start"] = idx.isin(at_start).astype(int)
@@ -191,7 +205,7 @@ def _components(data: Dataset, periods: pd.PeriodIndex, cfg: KpiConfig,
         c["buyers"] = idx.isin(n_orders.index).astype(int)
         c["repeat_buyers"] = (n_orders.reindex(idx, fill_value=0) >= 2).astype(int)
         c["at_start_churn"] = c["at_start"] if complete else 0
-        c["churned"] = (c["at_start"] * (~idx.isin(bought_h))).astype(int) if complete else 0
+        c["churned"] = idx.isin(lost).astype(int) if complete else 0
         c["period"] = p
         parts.append(c.rename_axis(CUSTOMER_ID).reset_index())
     comp = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -283,7 +297,7 @@ def _long(sums: pd.DataFrame, res: pd.DataFrame, keys: list[str], cfg: KpiConfig
                                  f"after the last order date {ctx['last_order_day']}")
         frames.append(pd.DataFrame({"kpi": k.name, "value": value, "numerator": num.astype(float),
                                     "denominator": den.astype(float), "unit": k.unit,
-                                    "note": note}))
+                                    "window": windows(cfg).get(k.name, ""), "note": note}))
     for stat, unit in (("mean", "days"), ("p90", "days")):
         name = f"resolution_days_{stat}"
         value = res[stat].reindex(sums.index) if len(res) else pd.Series(np.nan, sums.index)
@@ -296,7 +310,7 @@ def _long(sums: pd.DataFrame, res: pd.DataFrame, keys: list[str], cfg: KpiConfig
             note[:] = missing
         frames.append(pd.DataFrame({"kpi": name, "value": value.astype(float),
                                     "numerator": np.nan, "denominator": count.astype(float),
-                                    "unit": unit, "note": note}))
+                                    "unit": unit, "window": "", "note": note}))
     out = pd.concat(frames)
     out.index.names = keys
     return out.reset_index()
@@ -309,7 +323,7 @@ def _resolution_stats(res: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"mean": g.mean(), "p90": g.quantile(0.9), "count": g.size()})
 
 
-def segment_map(orders: pd.DataFrame, periods: pd.PeriodIndex, lookback_days: int = 365,
+def segment_map(orders: pd.DataFrame, periods: pd.PeriodIndex, lookback_days: int = DEFAULT_LOOKBACK_DAYS,
                 ) -> pd.Series:
     """Segment per (period, customer_id): as of the day before the period, else its last day."""
     cache: dict[pd.Timestamp, pd.Series] = {}

@@ -73,9 +73,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.cutoff import as_of_instant
+from forecasting.cutoff import Cutoff
+from forecasting.labels import churned, completed
+from forecasting.settings import DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_LOOKBACK_DAYS
 from forecasting.dataset import Dataset
-from forecasting.errors import ForecastingError
 from forecasting.schema import (
     AMOUNT, CUSTOMER_ID, ORDER_DATE, ORDER_ID, STATUS, STATUS_COMPLETED, STATUS_RETURNED,
 )
@@ -108,20 +109,12 @@ FALLBACK_CHURN_BY_R = {1: 0.8, 2: 0.6, 3: 0.4, 4: 0.25, 5: 0.15}
 class SegmentConfig:
     """Windows and thresholds of :func:`segments` (days)."""
 
-    lookback_days: int = 365
-    horizon_days: int = 90
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    horizon_days: int = DEFAULT_CHURN_HORIZON_DAYS
     new_days: int = 90
     churned_after_days: int | None = None  # None: lookback_days
     at_risk_probability: float = 0.5
     min_customers_per_rate: int = 20
-
-
-def day_end(as_of) -> pd.Timestamp:
-    """Midnight after the day of ``as_of``: events before it are "on or before as_of".
-
-    Same convention as :func:`forecasting.cutoff.as_of_instant` (a date means its whole day).
-    """
-    return as_of_instant(as_of).normalize() + pd.Timedelta(days=1)
 
 
 def revenue_lines(orders: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +130,7 @@ def revenue_lines(orders: pd.DataFrame) -> pd.DataFrame:
         **{"_completed": status[keep] == STATUS_COMPLETED})
 
 
-def rfm_table(orders: pd.DataFrame, as_of, lookback_days: int = 365) -> pd.DataFrame:
+def rfm_table(orders: pd.DataFrame, as_of, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> pd.DataFrame:
     """Recency, frequency, monetary value and revenue to date per buying customer.
 
     Indexed by ``customer_id``; one row per customer with a completed order on or before
@@ -145,22 +138,22 @@ def rfm_table(orders: pd.DataFrame, as_of, lookback_days: int = 365) -> pd.DataF
     ``days_since_first_order``, ``orders_<L>d``, ``revenue_<L>d``, ``revenue_to_date``
     (``L`` = ``lookback_days``).
     """
-    end = day_end(as_of)
-    start = end - pd.Timedelta(days=lookback_days)
+    c = Cutoff.of(as_of)
     lines = revenue_lines(orders)
-    lines = lines[lines[ORDER_DATE] < end]
+    lines = lines[lines[ORDER_DATE] <= c.instant]
     done = lines[lines["_completed"]]
-    as_of_day = end - pd.Timedelta(days=1)
+    as_of_day = c.day
+    window = c.trailing(lookback_days)
     g = done.groupby(CUSTOMER_ID, sort=True)[ORDER_DATE]
     out = pd.DataFrame({"first_order_date": g.min(), "last_order_date": g.max()})
     out.index.name = CUSTOMER_ID
     out["days_since_last_order"] = (as_of_day - out["last_order_date"].dt.normalize()).dt.days
     out["days_since_first_order"] = (as_of_day - out["first_order_date"].dt.normalize()).dt.days
-    in_window = done[done[ORDER_DATE] >= start]
+    in_window = done[window.contains(done[ORDER_DATE])]
     freq_col, rev_col = f"orders_{lookback_days}d", f"revenue_{lookback_days}d"
     out[freq_col] = in_window.groupby(CUSTOMER_ID)[ORDER_ID].nunique().reindex(
         out.index, fill_value=0).astype(int)
-    window_lines = lines[lines[ORDER_DATE] >= start]
+    window_lines = lines[window.contains(lines[ORDER_DATE])]
     out[rev_col] = window_lines.groupby(CUSTOMER_ID)[AMOUNT].sum().reindex(
         out.index, fill_value=0.0).astype(float)
     out["revenue_to_date"] = lines.groupby(CUSTOMER_ID)[AMOUNT].sum().reindex(
@@ -213,7 +206,7 @@ def name_segments(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
     return pd.Series(names, index=r.index, name="segment", dtype=object)
 
 
-def rfm_segments(orders: pd.DataFrame, as_of, lookback_days: int = 365) -> pd.DataFrame:
+def rfm_segments(orders: pd.DataFrame, as_of, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> pd.DataFrame:
     """:func:`rfm_table` plus ``r_score``, ``f_score``, ``m_score``, ``rfm_score`` and
     ``segment`` for every buying customer."""
     rfm = rfm_table(orders, as_of, lookback_days)
@@ -230,31 +223,26 @@ def rfm_churn_rates(orders: pd.DataFrame, as_of, cfg: SegmentConfig = SegmentCon
                     ) -> tuple[dict[str, float], dict[int, float], float | None]:
     """Churn rates measured in the data: by segment, by recency score and overall.
 
-    The cutoff ``c = as_of - horizon_days``: customers active at ``c`` (a completed order in
-    the ``lookback_days`` before it) are segmented as of ``c``; churned = no completed order
-    in ``(c, as_of]`` (the churn definition of the product spec). A segment's rate is used
+    The cutoff ``c = as_of - horizon_days``: customers active at ``c`` are segmented as of
+    ``c`` and labelled by :func:`forecasting.labels.churned` (the one churn definition: no
+    completed order in ``(c, as_of]``). A segment's rate is used
     when it has at least ``min_customers_per_rate`` customers, else the rate of its recency
     score, else the overall rate. Returns ``({}, {}, None)`` when fewer than
     ``min_customers_per_rate`` customers were active at ``c``: then
     :data:`FALLBACK_CHURN_BY_R` applies.
     """
-    end = day_end(as_of)
-    cutoff = end - pd.Timedelta(days=cfg.horizon_days + 1)
-    at_c = rfm_segments(orders, cutoff, cfg.lookback_days)
-    at_c = at_c[at_c["days_since_last_order"] < cfg.lookback_days]
-    if len(at_c) < cfg.min_customers_per_rate:
+    start = Cutoff.of(as_of).minus(cfg.horizon_days)
+    labels = churned(completed(orders), start, cfg.horizon_days, cfg.lookback_days)
+    if len(labels) < cfg.min_customers_per_rate:
         return {}, {}, None
-    lines = revenue_lines(orders)
-    later = lines[lines["_completed"] & (lines[ORDER_DATE] >= day_end(cutoff))
-                  & (lines[ORDER_DATE] < end)]
-    churned = (~at_c.index.isin(later[CUSTOMER_ID].unique())).astype(float)
-    churned = pd.Series(churned, index=at_c.index)
+    at_c = rfm_segments(orders, start, cfg.lookback_days).reindex(labels.index)
+    churned_ = labels.astype(float)
     n_min = cfg.min_customers_per_rate
-    by_seg = churned.groupby(at_c["segment"]).agg(["mean", "size"])
-    by_r = churned.groupby(at_c["r_score"]).agg(["mean", "size"])
+    by_seg = churned_.groupby(at_c["segment"]).agg(["mean", "size"])
+    by_r = churned_.groupby(at_c["r_score"]).agg(["mean", "size"])
     return ({k: float(v) for k, v in by_seg.loc[by_seg["size"] >= n_min, "mean"].items()},
             {int(k): float(v) for k, v in by_r.loc[by_r["size"] >= n_min, "mean"].items()},
-            float(churned.mean()))
+            float(churned_.mean()))
 
 
 def rule_churn_probability(rfm: pd.DataFrame, orders: pd.DataFrame, as_of,
@@ -330,8 +318,8 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     :func:`forecasting.churn.score.score_customers`; the caller fetches them); customers
     without one, or every customer when there are none, get the RFM rules' probability.
     """
-    end = day_end(as_of)
-    rfm = rfm_segments(data.orders, as_of, cfg.lookback_days)
+    c = Cutoff.of(as_of)
+    rfm = rfm_segments(data.orders, c, cfg.lookback_days)
     scored = model_scores(churn_scores)
     rules = rule_churn_probability(rfm, data.orders, as_of, cfg)
     p = rules.copy()
@@ -353,7 +341,7 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     rfm["expected_revenue_12m"] = rfm["revenue_if_retained_12m"] * (1 - rfm["churn_probability"])
     rfm["value_at_risk_12m"] = rfm["revenue_if_retained_12m"] * rfm["churn_probability"]
     out = rfm.reset_index()
-    prospects = _prospects(data, out[CUSTOMER_ID], end)
+    prospects = _prospects(data, out[CUSTOMER_ID], c)
     if len(prospects):
         out = pd.concat([out, prospects], ignore_index=True)
     int_cols = ["days_since_last_order", "days_since_first_order",
@@ -362,18 +350,18 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     out = out.sort_values(["value_at_risk_12m", CUSTOMER_ID], ascending=[False, True],
                           na_position="last", kind="stable").reset_index(drop=True)
     log.info("segmented %d customers as of %s (%d prospects)", len(out),
-             (end - pd.Timedelta(days=1)).date(), len(prospects))
+             c, len(prospects))
     return out
 
 
-def _prospects(data: Dataset, buyers: pd.Series, end: pd.Timestamp) -> pd.DataFrame:
-    """Customers of the customers table with no completed order before ``end``."""
+def _prospects(data: Dataset, buyers: pd.Series, c: Cutoff) -> pd.DataFrame:
+    """Customers of the customers table known at ``c`` with no completed order by then."""
     if data.customers is None or CUSTOMER_ID not in data.customers:
         return pd.DataFrame()
     ids = data.customers[CUSTOMER_ID].dropna().astype(str)
     if "created_at" in data.customers:
         created = data.customers["created_at"]
-        ids = ids[created.isna() | (created < end)]
+        ids = ids[created.isna() | (created <= c.instant)]
     ids = pd.Index(ids.unique()).difference(pd.Index(buyers))
     return pd.DataFrame({CUSTOMER_ID: ids, "lifecycle_stage": "prospect",
                          "revenue_to_date": 0.0, "revenue_if_retained_12m": 0.0,

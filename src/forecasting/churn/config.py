@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasting.errors import ForecastingError
+from forecasting.settings import DEFAULT_CHURN_HORIZON_DAYS, DEFAULT_LOOKBACK_DAYS
 
 EXPERIMENT = "churn"
 MODEL_NAME = "churn"  # time-based models (the champion behind `forecasting score`)
@@ -51,8 +52,8 @@ class ChurnConfig:
     validation rows of the data at hand.
     """
 
-    horizon_days: int = 90
-    lookback_days: int = 365
+    horizon_days: int = DEFAULT_CHURN_HORIZON_DAYS
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
     n_cutoffs: int = 6
     cutoff_step_days: int = 30
     n_validation_cutoffs: int = 1

@@ -21,11 +21,11 @@ import pandas as pd
 
 from forecasting import tracking
 from forecasting.churn.config import MODEL_NAME, check_bands
-from forecasting.cutoff import as_of_instant
 from forecasting.features import build_features
-from forecasting.schema import CUSTOMER_ID, ORDER_DATE
+from forecasting.labels import active_customers, completed
 from forecasting.settings import DEFAULT_LOOKBACK_DAYS
 from forecasting.churn.model import ChurnModel
+from forecasting.cutoff import Cutoff
 from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
 
@@ -69,7 +69,7 @@ def score_customers(data: Dataset, as_of, model: ChurnModel | None = None,
     model = model or load_champion()
     features = customer_features(data, as_of, model)
     out = score_features(features, model, bands)  # type: ignore[arg-type]
-    out.insert(1, "as_of", str(pd.Timestamp(as_of).date()))
+    out.insert(1, "as_of", f"{Cutoff.of(as_of).day:%Y-%m-%d}")
     return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
         drop=True)
 
@@ -104,8 +104,5 @@ def champion_scores(data: Dataset, as_of) -> pd.DataFrame | None:
 
 
 def _has_active_customers(data: Dataset, as_of, lookback_days: int) -> bool:
-    """Whether any customer has an order in ``(as_of - lookback, as_of]``."""
-    cutoff = as_of_instant(as_of)
-    when = data.orders[ORDER_DATE]
-    window = (when <= cutoff) & (when > cutoff - pd.Timedelta(days=lookback_days))
-    return bool((window & data.orders[CUSTOMER_ID].notna()).any())
+    """Whether any customer is active at ``as_of`` (see :mod:`forecasting.labels`)."""
+    return len(active_customers(completed(data.orders), as_of, lookback_days)) > 0

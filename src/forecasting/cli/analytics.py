@@ -6,6 +6,7 @@ import logging
 import time
 
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cutoff import Cutoff
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.analytics")
@@ -72,7 +73,7 @@ def register(commands, train, promote) -> None:
 
 def _common(p) -> None:
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one file per table")
-    p.add_argument("--as-of", required=True, help="date of the analysis (YYYY-MM-DD)")
+    p.add_argument("--as-of", required=True, type=Cutoff.parse, help="date of the analysis (YYYY-MM-DD)")
     p.add_argument("--out", required=True, help=_OUT_HELP)
     p.add_argument("--lookback-days", type=int, default=365,
                    help="frequency and revenue window; active = an order in this window")

@@ -6,6 +6,7 @@ import json
 import logging
 
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cutoff import Cutoff
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.churn")
@@ -100,7 +101,7 @@ def register(commands, train, promote) -> None:
                     "feature, value, contribution, text) and model_version. The output format "
                     "follows --out (.csv, .parquet: reasons as JSON text; .json: as lists).")
     p.add_argument("data_dir", metavar="DATA_DIR", help="data set folder")
-    p.add_argument("--as-of", required=True, help="cutoff date of the features (YYYY-MM-DD)")
+    p.add_argument("--as-of", required=True, type=Cutoff.parse, help="cutoff date of the features (YYYY-MM-DD)")
     p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
     p.add_argument("--bands", default=None,
                    help="risk-band thresholds, e.g. 0.3,0.6 (default: stored in the model)")

@@ -6,6 +6,7 @@ import logging
 import time
 
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cutoff import Cutoff
 from forecasting.errors import DataError
 
 log = logging.getLogger("forecasting.cli.dataset")
@@ -35,7 +36,7 @@ def register(commands, train, promote) -> None:
                     "without a time means the end of that day. Output: CSV, Parquet or JSON by "
                     "the extension of --out.")
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one file per table")
-    p.add_argument("--as-of", required=True, help="cutoff date (YYYY-MM-DD[ HH:MM])")
+    p.add_argument("--as-of", required=True, type=Cutoff.parse, help="cutoff date (YYYY-MM-DD[ HH:MM])")
     p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
     p.add_argument("--lookback-days", type=int, default=365,
                    help="a customer is active with an order in this many days before --as-of")

@@ -9,6 +9,7 @@ import sys
 
 from forecasting import settings
 from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cutoff import Cutoff
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.serve")
@@ -26,7 +27,8 @@ def register(commands, train, promote) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=3000, help="port to listen on")
     p.add_argument("--data", default=None, help="data set folder to build the snapshot from")
-    p.add_argument("--as-of", default=None, help="snapshot date (default: last order day)")
+    p.add_argument("--as-of", default=None, type=Cutoff.parse,
+                   help="snapshot date (default: last order day)")
     p.add_argument("--horizon", type=int, default=12, help="forecast periods in the snapshot")
     p.add_argument("--freq", default="W", choices=("W", "MS", "D"), help="forecast frequency")
     p.add_argument("--churn-adjust", action="store_true",

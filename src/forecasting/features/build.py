@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.cutoff import as_of_instant
+from forecasting.labels import active_customers
+from forecasting.settings import DEFAULT_LOOKBACK_DAYS
 from forecasting.dataset import Dataset
 from forecasting.features.complaints import complaint_features
 from forecasting.features.fulfilment import fulfilment_features
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 ATTRIBUTE_PREFIX = "attr_"
 
 
-def build_features(data: Dataset, as_of, lookback_days: int = 365) -> pd.DataFrame:
+def build_features(data: Dataset, as_of, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> pd.DataFrame:
     """Customer features as of a cutoff.
 
     Args:
@@ -57,8 +59,7 @@ def build_features(data: Dataset, as_of, lookback_days: int = 365) -> pd.DataFra
     lines = data.orders
     lines = lines[(lines[ORDER_DATE] <= cutoff) & lines[CUSTOMER_ID].notna()]
     orders = order_table(lines)
-    recent = orders[orders[ORDER_DATE] > cutoff - pd.Timedelta(days=lookback_days)]
-    customers = pd.Index(np.sort(recent[CUSTOMER_ID].unique()), name=CUSTOMER_ID)
+    customers = active_customers(orders, cutoff, lookback_days)
     created = None
     if data.customers is not None and CREATED_AT in data.customers:
         created = data.customers.drop_duplicates(CUSTOMER_ID).set_index(CUSTOMER_ID)[CREATED_AT]

@@ -30,6 +30,7 @@ from forecasting.analytics.followup import followup_list
 from forecasting.analytics.kpis import kpi_table
 from forecasting.analytics.segments import SegmentConfig, segments
 from forecasting.churn.score import customer_features, load_champion, score_features
+from forecasting.cutoff import Cutoff
 from forecasting.dataset import Dataset
 from forecasting.demand.churn_adjust import churn_adjust as adjust
 from forecasting.demand.churn_adjust import history_end
@@ -110,7 +111,7 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
     data = read_dataset(data_dir, options=options)
     if as_of is None:
         as_of = data.orders["order_date"].max().normalize()
-    as_of = pd.Timestamp(as_of)
+    as_of = Cutoff.of(as_of).day
     meta: dict = {"as_of": f"{as_of:%Y-%m-%d}", "data_dir": str(data_dir),
                   "created_at": pd.Timestamp.now().isoformat(timespec="seconds"), "notes": {}}
     tmp = out.with_name(out.name + ".tmp")
