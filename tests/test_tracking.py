@@ -83,3 +83,26 @@ def test_missing_champion_is_a_clear_error(mlflow_tmp):
         tracking.load_model("nothing")
     with pytest.raises(ForecastingError, match="train one first"):
         tracking.promote("nothing", lambda a, b: (True, ""))
+
+
+def test_a_model_saved_by_an_older_release_says_to_retrain(mlflow_tmp, monkeypatch):
+    """A registered model whose pickled class no longer exists (a module moved or removed)
+    fails to load with a message that says to retrain, not an unpickling traceback."""
+    import sys
+    import types
+
+    old = types.ModuleType("forecasting_release_0")  # stands for a module of an old release
+
+    class OldModel(ConstantModel):
+        pass
+
+    OldModel.__module__ = old.__name__
+    OldModel.__qualname__ = "OldModel"
+    old.OldModel = OldModel
+    monkeypatch.setitem(sys.modules, old.__name__, old)
+    with tracking.run("unit", run_name="old"):
+        tracking.log_model(OldModel(0.5), "unit", input_example=pd.DataFrame({"x": [1.0]}))
+    monkeypatch.delitem(sys.modules, old.__name__)  # the new release has no such module
+    with pytest.raises(ForecastingError, match="older release.*retrain it with 'forecasting "
+                                               "train unit"):
+        tracking.load_model("unit", tracking.CHALLENGER)

@@ -317,7 +317,16 @@ def load_model(name: str, alias: str = CHAMPION) -> tuple[Any, ModelRef]:
 
 
 def load_version(ref: ModelRef) -> Any:
-    pyfunc = mlflow.pyfunc.load_model(ref.uri)
+    """The model object of a registered version. A version pickled by a release whose
+    classes no longer exist (moved or removed modules) fails with a message to retrain."""
+    try:
+        pyfunc = mlflow.pyfunc.load_model(ref.uri)
+    except (ModuleNotFoundError, AttributeError, ImportError) as exc:
+        raise ForecastingError(
+            f"model '{ref.name}' version {ref.version} was saved by an older release of "
+            f"forecasting and cannot be loaded by this one ({exc}); retrain it with "
+            f"'forecasting train {ref.name.split('_')[0]} ...' and promote the new version"
+        ) from None
     return pyfunc.unwrap_python_model().model
 
 
