@@ -28,6 +28,7 @@ from forecasting.demand.planning import production_plan
 from forecasting.errors import ForecastingError
 from forecasting.pipelines.snapshot import snapshot_dir
 from forecasting.schema import CUSTOMER_ID, DS, PRODUCT_ID, UNIQUE_ID, Y
+from forecasting.settings import DEFAULT_FREQ
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class Backend:
             hist = self._history[self._history[UNIQUE_ID].isin(inv.loc[known, PRODUCT_ID])]
             model = None if self._demand_model is None else self._demand_model[0]
             plan = production_plan(hist, inv[known], req.service_level,
-                                   freq=self.meta.get("forecast", {}).get("freq", "W"),
+                                   freq=self.meta.get("forecast", {}).get("freq", DEFAULT_FREQ),
                                    model=model)
             rows = _records(plan)
         return M.PlanResponse.model_construct(rows=rows, errors=errors)

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from forecasting.settings import DEFAULT_FREQ, DEFAULT_HORIZON, DEFAULT_LEVELS
+
 MAX_BATCH = 10_000
 MAX_HISTORY_ROWS = 200_000
 
@@ -77,9 +79,9 @@ class ForecastRequest(BaseModel):
     model_config = _STRICT
     product_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BATCH)] | None = None
     history: Annotated[list[HistoryRow], Field(min_length=1, max_length=MAX_HISTORY_ROWS)] | None = None
-    horizon: Annotated[int, Field(ge=1, le=366)] = 12
-    freq: Literal["W", "MS", "D"] = "W"
-    levels: Annotated[list[Level], Field(min_length=1, max_length=5)] = [80, 95]
+    horizon: Annotated[int, Field(ge=1, le=366)] = DEFAULT_HORIZON
+    freq: Literal["W", "MS", "D"] = DEFAULT_FREQ
+    levels: Annotated[list[Level], Field(min_length=1, max_length=5)] = list(DEFAULT_LEVELS)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ForecastRequest:

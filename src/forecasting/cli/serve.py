@@ -11,6 +11,7 @@ from forecasting import settings
 from forecasting.cli import add_command, add_read_options, read_options
 from forecasting.cutoff import Cutoff
 from forecasting.errors import ForecastingError
+from forecasting.settings import DEFAULT_FREQ, DEFAULT_HORIZON
 
 log = logging.getLogger("forecasting.cli.serve")
 
@@ -29,8 +30,9 @@ def register(commands, train, promote) -> None:
     p.add_argument("--data", default=None, help="data set folder to build the snapshot from")
     p.add_argument("--as-of", default=None, type=Cutoff.parse,
                    help="snapshot date (default: last order day)")
-    p.add_argument("--horizon", type=int, default=12, help="forecast periods in the snapshot")
-    p.add_argument("--freq", default="W", choices=("W", "MS", "D"), help="forecast frequency")
+    p.add_argument("--horizon", type=int, default=DEFAULT_HORIZON,
+                   help="forecast periods in the snapshot")
+    p.add_argument("--freq", default=DEFAULT_FREQ, choices=("W", "MS", "D"), help="forecast frequency")
     p.add_argument("--churn-adjust", action="store_true",
                    help="add yhat_churn_adjusted to the snapshot's forecasts (the champion churn "
                    "model's expected lost volume removed)")
