@@ -94,6 +94,9 @@ class ForecastPoint(BaseModel):
     yhat: float
     lo: dict[str, float] = Field(default_factory=dict, description="lower bound by level")
     hi: dict[str, float] = Field(default_factory=dict, description="upper bound by level")
+    yhat_churn_adjusted: float | None = Field(
+        default=None, description="the forecast without the expected volume of customers "
+        "likely to churn; present when the snapshot was built with --churn-adjust")
 
 
 class ForecastResponse(BaseModel):
