@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from forecasting.settings import DEFAULT_FREQ, ORDER_FREQS
+
 MAX_BATCH = 10_000
 MAX_HISTORY_ROWS = 200_000
 
@@ -78,7 +80,7 @@ class ForecastRequest(BaseModel):
     product_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BATCH)] | None = None
     history: Annotated[list[HistoryRow], Field(min_length=1, max_length=MAX_HISTORY_ROWS)] | None = None
     horizon: Annotated[int, Field(ge=1, le=366)] = 12
-    freq: Literal["W", "MS", "D"] = "W"
+    freq: Literal[ORDER_FREQS] = DEFAULT_FREQ
     levels: Annotated[list[Level], Field(min_length=1, max_length=5)] = [80, 95]
 
     @model_validator(mode="after")

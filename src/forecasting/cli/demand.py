@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from forecasting import settings
 from forecasting.cli import add_command, add_read_options, read_options
 from forecasting.errors import ForecastingError
 
@@ -90,7 +91,7 @@ def _history(args):
     from forecasting.demand.series import orders_to_series
 
     data = _data(args)
-    freq = args.freq or "W"
+    freq = args.freq or settings.DEFAULT_FREQ
     return orders_to_series(data.orders, freq=freq, products=data.products), freq, \
         str(args.data_dir)
 

@@ -26,8 +26,10 @@ def register(commands, train, promote) -> None:
     p.add_argument("--port", type=int, default=3000, help="port to listen on")
     p.add_argument("--data", default=None, help="data set folder to build the snapshot from")
     p.add_argument("--as-of", default=None, help="snapshot date (default: last order day)")
-    p.add_argument("--horizon", type=int, default=12, help="forecast periods in the snapshot")
-    p.add_argument("--freq", default="W", choices=("W", "MS", "D"), help="forecast frequency")
+    p.add_argument("--horizon", type=int, default=settings.DEFAULT_HORIZON,
+                   help="forecast periods in the snapshot")
+    p.add_argument("--freq", default=settings.DEFAULT_FREQ, choices=settings.ORDER_FREQS,
+                   help="forecast frequency")
     p.add_argument("--churn-adjust", action="store_true",
                    help="add yhat_churn_adjusted to the snapshot's forecasts (the champion churn "
                    "model's expected lost volume removed)")

@@ -46,12 +46,13 @@ import pandas as pd
 
 from forecasting.demand import freq as freqs
 from forecasting.errors import DataError, ForecastingError, Problem
+from forecasting.settings import DEFAULT_FREQ
 from forecasting.schema import DS, LEAD_TIME_DAYS, MIN_BATCH, ON_HAND, PRODUCT_ID, UNIQUE_ID
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEAD_TIME_DAYS = 28.0  # a product whose lead time is not given: four weeks
-DEFAULT_PLAN_FREQ = "W"        # when the plan fits its own model from orders
+DEFAULT_PLAN_FREQ = DEFAULT_FREQ  # when the plan fits its own model from orders
 
 
 def round_up_to_batch(qty: np.ndarray, batch: np.ndarray) -> np.ndarray:
