@@ -30,6 +30,8 @@ from forecasting.errors import ForecastingError
 DEFAULT_LOOKBACK_DAYS = 365  #: trailing window of features, RFM and "active customer"
 DEFAULT_CHURN_HORIZON_DAYS = 90  #: churn = no completed order in this many days after a cutoff
 DEFAULT_FREQ = "W"  #: demand frequency when neither the user nor a model says otherwise
+#: frequencies demand series are built at from orders (their calendars: demand/freq.py)
+ORDER_FREQS = ("W", "MS", "D")
 DEFAULT_HORIZON = 12  #: forecast periods
 DEFAULT_LEVELS = (80, 95)  #: prediction interval levels, %
 

@@ -122,3 +122,57 @@ def test_a_young_product_is_not_extrapolated_from_half_a_year_back():
               np.array(["2023-12-01"] * 2, dtype="datetime64[ns]"), "MS")
     f = Decomposition().forecast(p, 3)
     assert f[1, 0] == pytest.approx(old[-1] * 1.2 ** (1 / 12), rel=0.02)
+
+
+def two_shapes(seed: int = 0) -> pd.DataFrame:
+    """Monthly demand of three categories: 'garden' (8 series of 4 years, peak in summer),
+    'heat' (5 series of 4 years, peak in winter: the opposite shape), 'misc' (2 series of
+    4 years, too few for indices of its own); each has 2 short series of 20 months."""
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp("2023-12-01")
+    rows = []
+    shapes = {"garden": lambda m: 1 + 0.6 * np.cos(2 * np.pi * (m - 7) / 12),
+              "heat": lambda m: 1 + 0.6 * np.cos(2 * np.pi * (m - 1) / 12),
+              "misc": lambda m: 1 + 0.3 * np.cos(2 * np.pi * (m - 4) / 12)}
+    for cat, n_full in (("garden", 8), ("heat", 5), ("misc", 2)):
+        for k in range(n_full + 2):
+            T = 48 if k < n_full else 20
+            ds = pd.date_range(end=end, periods=T, freq="MS")
+            lam = (20 + 5 * k) * shapes[cat](ds.month.values)
+            rows.append(pd.DataFrame({"unique_id": f"{cat}{k}", "ds": ds, "category": cat,
+                                      "y": rng.poisson(lam).astype(float)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_category_with_its_own_seasonal_shape_gets_its_own_indices():
+    from forecasting.demand.models.decomposition import CategoryDecomposition, own_categories
+
+    df = two_shapes()
+    p = Panel.from_long(df, "MS", ["category"])
+    assert sorted(own_categories(p)) == ["garden", "heat"]   # misc: 2 full series, too few
+    by_cat = CategoryDecomposition().forecast(p, 12)
+    pooled = Decomposition().forecast(p, 12)
+    months = pd.date_range("2024-01-01", periods=12, freq="MS").month.values
+    winter = np.cos(2 * np.pi * (months - 1) / 12)
+    short_heat = np.flatnonzero(np.isin(p.ids, ["heat5", "heat6"]))
+    for i in short_heat:  # 20 months: its own history cannot give it a season
+        assert np.corrcoef(by_cat[i], winter)[0, 1] > 0.95   # the category's shape
+        assert np.corrcoef(pooled[i], winter)[0, 1] < 0      # the panel's is garden-like
+    misc = np.flatnonzero(p.static["category"].to_numpy() == "misc")
+    np.testing.assert_allclose(by_cat[misc], pooled[misc])   # the whole panel's indices
+
+
+def test_short_series_choose_the_category_indices_where_they_backtest_better():
+    from forecasting.demand.pipeline import _candidates, DemandConfig, forecast
+
+    df = two_shapes(seed=1)
+    res = forecast(df, horizon=6, freq="MS", progress=False,
+                   candidates=["mean", "theta", "decomposition", "decomposition_category"])
+    by_history = res.model.choice.describe()
+    assert "decomposition_category" in by_history["short"]
+    assert res.group_metrics.loc["short", "backtest_smape"] < 20
+    # offered by default only when some category has enough full-history series
+    p = Panel.from_long(df, "MS", ["category"])
+    assert "decomposition_category" in _candidates(DemandConfig(horizon=6), p)
+    assert "decomposition_category" not in _candidates(DemandConfig(horizon=6),
+                                                       Panel.from_long(df, "MS"))

@@ -97,3 +97,17 @@ def test_unknown_lead_time_uses_the_stated_default(weekly, champion):
     plan = production_plan(weekly, inv, model=champion,
                            default_lead_time_days=70).set_index("product_id")
     assert plan.loc["young", "lead_time_periods"] == 10
+
+
+def test_an_inventory_of_never_ordered_products_gets_rows_without_fitting(weekly):
+    """No inventory product has history: a row each with quantity 0, and no model is fitted
+    (``model=None`` would otherwise fit one on ``weekly``: the API's plan requests rely on
+    this to answer at once)."""
+    inv = pd.DataFrame({"product_id": ["nope", "nada"], "on_hand": [0.0, 3.0],
+                        "lead_time_days": [14, np.nan]})
+    plan = production_plan(weekly.iloc[:0], inv).set_index("product_id")
+    assert list(plan.index) == ["nope", "nada"]
+    assert (plan["recommended_quantity"] == 0).all()
+    assert plan["note"].str.startswith("no demand history").all()
+    assert "default" in plan.loc["nada", "note"]
+    assert plan["lead_time_periods"].tolist() == [2, 4]

@@ -23,12 +23,13 @@ import pandas as pd
 
 from forecasting import tracking
 from forecasting.api import models as M
+from forecasting.demand.churn_adjust import ADJUSTED
 from forecasting.demand.pipeline import forecast as forecast_history
 from forecasting.demand.planning import production_plan
 from forecasting.errors import ForecastingError
 from forecasting.pipelines.snapshot import snapshot_dir
 from forecasting.schema import CUSTOMER_ID, DS, PRODUCT_ID, UNIQUE_ID, Y
-from forecasting.settings import DEFAULT_FREQ
+from forecasting.settings import DEFAULT_FREQ, DEFAULT_HORIZON, DEFAULT_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Backend:
             self._fc_groups = {k: g for k, g in self._forecasts.groupby(UNIQUE_ID, sort=False)}
         self._churn_model = self._load_model("churn")
         self._demand_model = self._load_model("demand")
+        self._fitted_demand = None  # plans without a champion: fitted once, on first use
         self.ready = True
         log.info("serving snapshot as of %s: %d customers scored, %d segmented, %s products "
                  "forecast (loaded in %.1f s)", self.meta.get("as_of"), len(self._churn),
@@ -260,10 +262,14 @@ class Backend:
         yhat = fc["yhat"].to_numpy(float)
         lo = {lv: fc[f"yhat_lo_{lv}"].to_numpy(float) for lv in levels}
         hi = {lv: fc[f"yhat_hi_{lv}"].to_numpy(float) for lv in levels}
+        adj = (fc[ADJUSTED].to_numpy(float) if ADJUSTED in fc else None)
         for i in range(len(fc)):
-            out.append({"unique_id": uid[i], "ds": ds[i], "yhat": float(yhat[i]),
-                        "lo": {str(lv): float(lo[lv][i]) for lv in levels},
-                        "hi": {str(lv): float(hi[lv][i]) for lv in levels}})
+            point = {"unique_id": uid[i], "ds": ds[i], "yhat": float(yhat[i]),
+                     "lo": {str(lv): float(lo[lv][i]) for lv in levels},
+                     "hi": {str(lv): float(hi[lv][i]) for lv in levels}}
+            if adj is not None:
+                point[ADJUSTED] = _jsonable(float(adj[i]))
+            out.append(point)
         return out
 
     def plan(self, req: M.PlanRequest) -> M.PlanResponse:
@@ -275,18 +281,29 @@ class Backend:
         if dup:
             raise ForecastingError(f"inventory lists product_id {', '.join(map(repr, dup))} "
                                    f"more than once; send one row per product")
-        known = inv[PRODUCT_ID].isin(self._fc_groups)
-        errors = {pid: f"product_id {pid!r} has no demand history (unknown product)"
-                  for pid in inv.loc[~known, PRODUCT_ID]}
-        rows = []
-        if known.any():
-            hist = self._history[self._history[UNIQUE_ID].isin(inv.loc[known, PRODUCT_ID])]
-            model = None if self._demand_model is None else self._demand_model[0]
-            plan = production_plan(hist, inv[known], req.service_level,
-                                   freq=self.meta.get("forecast", {}).get("freq", DEFAULT_FREQ),
-                                   model=model)
-            rows = _records(plan)
+        # every inventory product gets a row, as in the CLI plan: a young product a quantity
+        # from its (cold-start) forecast, one never ordered a row with quantity 0 and a note;
+        # the whole history goes in, so a young product's peers are the same as in the CLI's
+        freq = self.meta.get("forecast", {}).get("freq", DEFAULT_FREQ)
+        known = inv[PRODUCT_ID].isin(self._fc_groups).any()
+        plan = production_plan(self._history, inv, req.service_level, freq=freq,
+                               model=self._plan_model(freq) if known else None)
+        rows, errors = _records(plan), {}
         return M.PlanResponse.model_construct(rows=rows, errors=errors)
+
+    def _plan_model(self, freq: str):
+        """The champion demand model; without one, a model fitted on the snapshot's history
+        at the first plan request and kept until the next snapshot (the snapshot's own
+        forecasts were fitted the same way)."""
+        if self._demand_model is not None:
+            return self._demand_model[0]
+        if self._fitted_demand is None:
+            spec = self.meta.get("forecast", {})
+            log.info("no demand champion: fitting a model on the snapshot's history for plans")
+            self._fitted_demand = forecast_history(
+                self._history, horizon=int(spec.get("horizon", DEFAULT_HORIZON)), freq=freq,
+                levels=tuple(spec.get("levels", DEFAULT_LEVELS)), progress=False).model
+        return self._fitted_demand
 
     def model_info(self) -> M.ModelInfoResponse:
         models = []

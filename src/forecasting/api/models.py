@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from forecasting.settings import DEFAULT_FREQ, DEFAULT_HORIZON, DEFAULT_LEVELS
+from forecasting.settings import DEFAULT_FREQ, DEFAULT_HORIZON, DEFAULT_LEVELS, ORDER_FREQS
 
 MAX_BATCH = 10_000
 MAX_HISTORY_ROWS = 200_000
@@ -80,7 +80,7 @@ class ForecastRequest(BaseModel):
     product_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BATCH)] | None = None
     history: Annotated[list[HistoryRow], Field(min_length=1, max_length=MAX_HISTORY_ROWS)] | None = None
     horizon: Annotated[int, Field(ge=1, le=366)] = DEFAULT_HORIZON
-    freq: Literal["W", "MS", "D"] = DEFAULT_FREQ
+    freq: Literal[ORDER_FREQS] = DEFAULT_FREQ
     levels: Annotated[list[Level], Field(min_length=1, max_length=5)] = list(DEFAULT_LEVELS)
 
     @model_validator(mode="after")
@@ -96,6 +96,9 @@ class ForecastPoint(BaseModel):
     yhat: float
     lo: dict[str, float] = Field(default_factory=dict, description="lower bound by level")
     hi: dict[str, float] = Field(default_factory=dict, description="upper bound by level")
+    yhat_churn_adjusted: float | None = Field(
+        default=None, description="the forecast without the expected volume of customers "
+        "likely to churn; present when the snapshot was built with --churn-adjust")
 
 
 class ForecastResponse(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from forecasting import settings
 from forecasting.cli import add_command, add_read_options, read_options
 from forecasting.errors import ForecastingError
-from forecasting.settings import DEFAULT_FREQ, DEFAULT_HORIZON, DEFAULT_LEVELS
 
 log = logging.getLogger("forecasting.cli.demand")
 
@@ -95,7 +95,7 @@ def _history(args):
     from forecasting.demand.series import orders_to_series
 
     data = _data(args)
-    freq = args.freq or DEFAULT_FREQ
+    freq = args.freq or settings.DEFAULT_FREQ
     return orders_to_series(data.orders, freq=freq, products=data.products), freq, \
         str(args.data_dir)
 
@@ -205,7 +205,7 @@ def register(commands, train, promote) -> None:
     p.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     p.add_argument("--freq", default=None,
                    help="D, W, MS, ME, QS, QE, YS or YE (inferred from the dates when omitted)")
-    p.add_argument("--levels", type=_levels, default=DEFAULT_LEVELS,
+    p.add_argument("--levels", type=_levels, default=settings.DEFAULT_LEVELS,
                    help="interval levels in percent, comma separated")
     p.add_argument("--models", type=_models, default=None,
                    help="candidates to compare, comma separated (default: all that fit)")
@@ -228,8 +228,8 @@ def register(commands, train, promote) -> None:
     t.add_argument("--series", help="long table unique_id, ds, y instead of DATA_DIR")
     t.add_argument("--freq", default=None, help="W (default for orders), MS or D; any "
                    "supported alias for --series (inferred when omitted)")
-    t.add_argument("--horizon", type=int, default=DEFAULT_HORIZON, help="periods to forecast")
-    t.add_argument("--levels", type=_levels, default=DEFAULT_LEVELS, help="interval levels, %%")
+    t.add_argument("--horizon", type=int, default=settings.DEFAULT_HORIZON, help="periods to forecast")
+    t.add_argument("--levels", type=_levels, default=settings.DEFAULT_LEVELS, help="interval levels, %%")
     t.add_argument("--models", type=_models, default=None, help="candidates, comma separated")
     t.add_argument("--windows", type=int, default=2, help="rolling-origin backtest windows")
     t.add_argument("--report", help="write the run's metrics as JSON here")

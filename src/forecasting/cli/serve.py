@@ -32,7 +32,8 @@ def register(commands, train, promote) -> None:
                    help="snapshot date (default: last order day)")
     p.add_argument("--horizon", type=int, default=DEFAULT_HORIZON,
                    help="forecast periods in the snapshot")
-    p.add_argument("--freq", default=DEFAULT_FREQ, choices=("W", "MS", "D"), help="forecast frequency")
+    p.add_argument("--freq", default=DEFAULT_FREQ, choices=settings.ORDER_FREQS,
+                   help="forecast frequency")
     p.add_argument("--churn-adjust", action="store_true",
                    help="add yhat_churn_adjusted to the snapshot's forecasts (the champion churn "
                    "model's expected lost volume removed)")

@@ -122,20 +122,9 @@ class Panel:
                              DS: np.concatenate(ds) if ds else np.array([], "datetime64[ns]")})
 
 
-_MONTHLY = {"MS": 1, "ME": 1, "QS": 3, "QE": 3, "YS": 12, "YE": 12}
-
-
 def period_dates(panel: Panel, rows: np.ndarray, rel: np.ndarray) -> pd.DatetimeIndex:
     """Dates of period ``rel`` (0 = last observation, 1 = the next one) of series ``rows``."""
-    last = panel.last_ds[rows]
-    f = panel.freq
-    if f in ("D", "W"):
-        step = np.timedelta64(1 if f == "D" else 7, "D")
-        return pd.DatetimeIndex(last + rel.astype(np.int64) * step)
-    months = last.astype("datetime64[M]").astype(np.int64) + rel.astype(np.int64) * _MONTHLY[f]
-    start = months.astype("datetime64[M]").astype("datetime64[ns]")
-    d = pd.DatetimeIndex(start)
-    return d + pd.offsets.MonthEnd(0) if f in ("ME", "QE", "YE") else d
+    return freqs.get(panel.freq).shift(panel.last_ds[rows], rel)
 
 
 def _shift(t: pd.Timestamp, k: int, freq: str) -> pd.Timestamp:

@@ -32,6 +32,7 @@ from forecasting.demand.intervals import (SCALINGS, ConformalIntervals, GroupInt
                                           interval_scale, recent_level)
 from forecasting.demand.metrics import mase_scale, noise_scale
 from forecasting.demand.models import make
+from forecasting.demand.models.decomposition import own_categories
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel, forecast_frame
 from forecasting.demand.select import Choice, GroupChoice, choose
@@ -99,11 +100,13 @@ def _candidates(cfg: DemandConfig, panel: Panel, young: bool = False) -> list[st
     year = freqs.long_season_length(panel.freq)
     if year < 2 or panel.T < 2 * year:  # pooled indices and growth need two years
         out.remove("decomposition")
+    elif own_categories(panel):  # a category with its own seasonal shape may lend it better
+        out.insert(out.index("decomposition") + 1, "decomposition_category")
     if (panel.n < 2 or panel.T < 2 * panel.season_length  # too little to learn globally
             or (panel.lengths >= 2 * panel.season_length).sum() < 2):
         out.remove("lightgbm")
         out.remove("lightgbm_lean")
-    elif panel.freq not in ("D", "W"):  # lean = calendar only: nothing to learn for months
+    elif not freqs.get(panel.freq).sub_monthly:  # lean = calendar only: nothing in months
         out.remove("lightgbm_lean")
     return out
 

@@ -24,7 +24,8 @@ Every product of the inventory table gets one row:
 * ``stockout_date`` = the first forecast period whose cumulative demand exceeds ``on_hand``
   if nothing is made (empty when stock lasts past the horizon).
 
-A product with no order at all gets a row with quantity 0 and the note "no demand history".
+A product with no order at all gets a row with quantity 0 and the note "no demand history
+(never ordered)"; when no inventory product has any history, no model is fitted.
 With ``adjust`` (``--churn-adjust``: :func:`forecasting.demand.churn_adjust.adjuster`) the
 forecast and its error scale are multiplied by ``yhat_churn_adjusted / yhat`` per product and
 period, and the note gives the share removed over the lead time.
@@ -45,14 +46,15 @@ import pandas as pd
 
 from forecasting.demand import freq as freqs
 from forecasting.errors import DataError, ForecastingError, Problem
-from forecasting.schema import DS, LEAD_TIME_DAYS, MIN_BATCH, ON_HAND, PRODUCT_ID
 from forecasting.demand.pipeline import forecast, prepare, to_table
 from forecasting.demand.series import orders_to_series
+from forecasting.settings import DEFAULT_FREQ
+from forecasting.schema import DS, LEAD_TIME_DAYS, MIN_BATCH, ON_HAND, PRODUCT_ID, UNIQUE_ID
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEAD_TIME_DAYS = 28.0  # a product whose lead time is not given: four weeks
-DEFAULT_PLAN_FREQ = "W"        # when the plan fits its own model from orders
+DEFAULT_PLAN_FREQ = DEFAULT_FREQ  # when the plan fits its own model from orders
 
 
 def round_up_to_batch(qty: np.ndarray, batch: np.ndarray) -> np.ndarray:
@@ -142,6 +144,9 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
     f = plan_freq(freq, model)
     lead, default_used = lead_time_periods(inv, f, default_lead_time_days)
     h = int(max(horizon or 0, lead.max() if len(lead) else 1, 1))
+    if not inv[PRODUCT_ID].isin(history[UNIQUE_ID].astype(str)).any():
+        return _no_history_plan(inv, lead, default_used, service_level,
+                                default_lead_time_days)
     if model is None:
         model = forecast(history, horizon=h, freq=f, progress=False).model
     panel = prepare(history, f)
@@ -167,9 +172,7 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
         row = {PRODUCT_ID: pid, "lead_time_periods": L, ON_HAND: rec[ON_HAND],
                MIN_BATCH: rec[MIN_BATCH], "service_level": service_level}
         if pid not in pos:
-            row.update(history="", lead_time_demand=0.0, lead_time_demand_at_service_level=0.0,
-                       safety_stock=0.0, recommended_quantity=0.0, stockout_date=pd.NaT,
-                       note="; ".join(["no demand history", *notes]))
+            row.update(NO_HISTORY, note="; ".join([NO_HISTORY_NOTE, *notes]))
             rows.append(row)
             continue
         i = pos[pid]
@@ -198,6 +201,25 @@ def production_plan(history: pd.DataFrame, inventory: pd.DataFrame, service_leve
     log.info("production plan: %d products, %d to make (%s periods, horizon %d)", len(plan),
              int((plan["recommended_quantity"] > 0).sum()), f, h)
     return plan
+
+
+NO_HISTORY_NOTE = "no demand history (never ordered): nothing to forecast from, quantity 0"
+NO_HISTORY = dict(history="", lead_time_demand=0.0, lead_time_demand_at_service_level=0.0,
+                  safety_stock=0.0, recommended_quantity=0.0, stockout_date=pd.NaT)
+
+
+def _no_history_plan(inv: pd.DataFrame, lead: np.ndarray, default_used: np.ndarray,
+                     service_level: float, default_days: float) -> pd.DataFrame:
+    """The plan when no inventory product has any demand history: a row each, quantity 0."""
+    rows = []
+    for k, r in enumerate(inv.itertuples(index=False)):
+        rec = r._asdict()
+        notes = [NO_HISTORY_NOTE] + ([f"lead time unknown: default {default_days:g} days"]
+                                     if default_used[k] else [])
+        rows.append({PRODUCT_ID: rec[PRODUCT_ID], "lead_time_periods": int(lead[k]),
+                     ON_HAND: rec[ON_HAND], MIN_BATCH: rec[MIN_BATCH],
+                     "service_level": service_level, **NO_HISTORY, "note": "; ".join(notes)})
+    return pd.DataFrame(rows)
 
 
 def plan_from_dataset(data, inventory: pd.DataFrame | None = None, service_level: float = 0.95,

@@ -36,6 +36,7 @@ import pandas as pd
 
 from forecasting.demand import freq as freqs
 from forecasting.errors import DataError, Problem
+from forecasting.settings import DEFAULT_FREQ
 from forecasting.schema import (DS, ORDER_DATE, PRODUCT_ID, QUANTITY, STATUS, STATUS_CANCELLED,
                                 STATUS_COMPLETED, STATUS_RETURNED, UNIQUE_ID, Y)
 
@@ -44,29 +45,10 @@ log = logging.getLogger(__name__)
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
     """The start date of the period each date falls in (weeks start on Monday)."""
-    f = freqs.canonical(freq)
-    d = pd.to_datetime(dates).dt.normalize()
-    if f == "D":
-        return d
-    if f == "W":
-        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
-    if f in ("MS", "ME"):
-        return d.dt.to_period("M").dt.start_time
-    if f in ("QS", "QE"):
-        return d.dt.to_period("Q").dt.start_time
-    return d.dt.to_period("Y").dt.start_time
+    return freqs.get(freq).period_start(dates)
 
 
-def _next_start(start: pd.Timestamp, f: str) -> pd.Timestamp:
-    if f == "D":
-        return start + pd.Timedelta(days=1)
-    if f == "W":
-        return start + pd.Timedelta(days=7)
-    months = {"MS": 1, "ME": 1, "QS": 3, "QE": 3, "YS": 12, "YE": 12}[f]
-    return start + pd.DateOffset(months=months)
-
-
-def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
+def orders_to_series(orders: pd.DataFrame, freq: str = DEFAULT_FREQ, end=None,
                      products: pd.DataFrame | None = None,
                      min_periods: int | None = None) -> pd.DataFrame:
     """Net demand per product and period as a long table, with product attributes.
@@ -81,11 +63,13 @@ def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
     ``min_periods`` (default 1) sets aside, with a warning naming them, products with fewer
     periods.
     """
-    f = freqs.canonical(freq)
-    if f not in ("D", "W", "MS"):
+    fq = freqs.get(freq)
+    f = fq.alias
+    if f not in freqs.FROM_ORDERS:
         raise DataError([Problem("orders", None, "unsupported frequency", 1,
-                                 f"demand series from orders are built for D, W or MS, not {f}",
-                                 "use --freq W (default), MS or D")])
+                                 f"demand series from orders are built for "
+                                 f"{', '.join(freqs.FROM_ORDERS)}, not {f}",
+                                 f"use --freq {' or '.join(freqs.FROM_ORDERS)}")])
     o = orders[[PRODUCT_ID, ORDER_DATE, QUANTITY] + ([STATUS] if STATUS in orders else [])]
     status = o[STATUS].fillna(STATUS_COMPLETED) if STATUS in o else STATUS_COMPLETED
     qty = o[QUANTITY].astype(float).abs()
@@ -101,11 +85,11 @@ def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
                         Y: qty.values * sign})
     net = net.groupby([UNIQUE_ID, DS], sort=True)[Y].sum().reset_index()
     last_start = period_start(pd.Series([last_day]), f).iloc[0]
-    if _next_start(last_start, f) - pd.Timedelta(days=1) > last_day:  # incomplete period
+    if fq.next_start(last_start) - pd.Timedelta(days=1) > last_day:  # incomplete period
         last_start = period_start(pd.Series([last_start - pd.Timedelta(days=1)]), f).iloc[0]
     net = net[net[DS] <= last_start]
     first = net.groupby(UNIQUE_ID)[DS].min()
-    grid_all = _grid(net[DS].min(), last_start, f) if len(net) else pd.DatetimeIndex([])
+    grid_all = fq.range(net[DS].min(), last_start) if len(net) else pd.DatetimeIndex([])
     parts = [pd.DataFrame({UNIQUE_ID: uid, DS: grid_all[grid_all >= t0]})
              for uid, t0 in first.items()]
     if not parts:
@@ -132,10 +116,3 @@ def orders_to_series(orders: pd.DataFrame, freq: str = "W", end=None,
              last_start.date())
     return full
 
-
-def _grid(start: pd.Timestamp, end: pd.Timestamp, f: str) -> pd.DatetimeIndex:
-    if f == "D":
-        return pd.date_range(start, end, freq="D")
-    if f == "W":
-        return pd.date_range(start, end, freq="7D")
-    return pd.date_range(start, end, freq="MS")

@@ -180,7 +180,7 @@ def _fill_gaps(df: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Insert the missing periods of each series with y = 0 (other columns forward-filled)."""
     parts = []
     for uid, g in df.groupby(UNIQUE_ID, sort=True):
-        dates = _date_range(g[DS].iloc[0], g[DS].iloc[-1], freq)
+        dates = freqs.get(freq).range(g[DS].iloc[0], g[DS].iloc[-1])
         full = g.set_index(DS).reindex(dates)
         full.index.name = DS
         full[Y] = full[Y].fillna(0.0)
@@ -188,13 +188,6 @@ def _fill_gaps(df: pd.DataFrame, freq: str) -> pd.DataFrame:
         full[UNIQUE_ID] = uid
         parts.append(full.reset_index())
     return pd.concat(parts, ignore_index=True)[df.columns]
-
-
-def _date_range(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
-    if freq in ("D", "W"):
-        step = 1 if freq == "D" else 7
-        return pd.date_range(start, end, freq=f"{step}D")
-    return pd.date_range(start, end, freq=freq)
 
 
 def static_columns(df: pd.DataFrame) -> list[str]:

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.demand import freq as freqs
 from forecasting.schema import DS, UNIQUE_ID, Y
 
-_M3_FREQ = {"MONTHLY": (12, "MS"), "QUARTERLY": (4, "QS"), "YEARLY": (1, "YS")}
+_M3_FREQ = {"MONTHLY": "MS", "QUARTERLY": "QS", "YEARLY": "YS"}
 
 
 def m3(folder: str | Path, period: str = "MONTHLY", n: int | None = None
@@ -31,7 +32,7 @@ def m3(folder: str | Path, period: str = "MONTHLY", n: int | None = None
     folder = Path(folder)
     if period not in _M3_FREQ:
         raise ValueError(f"period must be one of {sorted(_M3_FREQ)}")
-    per_year, _ = _M3_FREQ[period]
+    per_year = freqs.long_season_length(_M3_FREQ[period])
     meta = pd.read_parquet(folder / "m3_meta.parquet")
     meta = meta[meta["period"] == period].sort_values("series_id")
     if n is not None:
@@ -53,7 +54,7 @@ def m3(folder: str | Path, period: str = "MONTHLY", n: int | None = None
 
 def m3_freq(period: str = "MONTHLY") -> str:
     """The pandas frequency of the M3 ``period``."""
-    return _M3_FREQ[period][1]
+    return _M3_FREQ[period]
 
 
 def store_item(folder: str | Path, cutoff: str = "2017-10-02", end: str = "2017-12-31",

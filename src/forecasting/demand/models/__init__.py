@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from forecasting.demand.models.baselines import Mean, SeasonalNaive
 from forecasting.demand.models.coldstart import ColdStart
-from forecasting.demand.models.decomposition import Decomposition
+from forecasting.demand.models.decomposition import CategoryDecomposition, Decomposition
 from forecasting.demand.models.intermittent import SBA, TSB, Croston
 from forecasting.demand.models.lgbm import LightGBMDirect, LightGBMLean
 from forecasting.demand.models.smoothing import SES, AutoETS, Damped, Holt, Theta
@@ -18,6 +18,7 @@ REGISTRY = {
     "ets": AutoETS,
     "theta": Theta,
     "decomposition": Decomposition,
+    "decomposition_category": CategoryDecomposition,
     "cold_start": ColdStart,
     "croston": Croston,
     "sba": SBA,

@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecasting.demand import freq as freqs
+from forecasting.demand.history import peer_keys
 from forecasting.demand.models.base import Forecaster, nonneg
 from forecasting.demand.panel import Panel, period_dates
 
@@ -55,18 +56,7 @@ def calendar_keys(panel: Panel, rel: np.ndarray) -> list[tuple[np.ndarray, int]]
     n = panel.n
     rows = np.repeat(np.arange(n), len(rel))
     d = period_dates(panel, rows, np.tile(rel, n))
-    f = panel.freq
-    if f == "D":
-        keys = [(d.day_of_week.values, 7), (d.month.values - 1, 12)]
-    elif f == "W":
-        week = d.isocalendar().week.to_numpy().astype(int)
-        keys = [(np.minimum(week, 52) - 1, 52)]
-    elif f in ("MS", "ME"):
-        keys = [(d.month.values - 1, 12)]
-    elif f in ("QS", "QE"):
-        keys = [(d.quarter.values - 1, 4)]
-    else:
-        keys = []
+    keys = freqs.get(panel.freq).calendar_codes(d)
     return [(np.asarray(k, dtype=np.int64).reshape(n, len(rel)), m) for k, m in keys]
 
 
@@ -171,3 +161,72 @@ def _level(y: np.ndarray, season: np.ndarray) -> np.ndarray:
     den = np.sum(np.where(obs, season, 0.0), axis=1)
     num = np.nansum(y, axis=1)
     return np.where(obs.any(axis=1) & (den > 0), num / np.where(den > 0, den, 1.0), np.nan)
+
+
+MIN_CATEGORY_FULL = 4  # full-history series a category needs to get indices of its own
+
+
+class CategoryDecomposition(Forecaster):
+    """The decomposition with seasonal indices **per product category** (or family: see
+    :func:`~forecasting.demand.history.peer_keys`).
+
+    A category with at least ``min_full`` full-history series (two years or more) gets its
+    own indices, level and growth, fitted on that category's series alone; its short series
+    borrow those indices instead of the whole panel's. Every other series (a category with
+    too few full-history series, or no category) gets the whole panel's decomposition. When
+    categories differ in seasonal shape (garden furniture peaks in spring, heaters in
+    winter), the panel's indices are a blur of both; whether a category's own indices beat
+    them is for the backtest to say (the candidate is chosen per history group).
+
+    Example:
+        >>> import pandas as pd
+        >>> t = np.arange(48)
+        >>> summer, winter = 1 + 0.5 * np.cos(2 * np.pi * t / 12), 1 - 0.5 * np.cos(
+        ...     2 * np.pi * t / 12)
+        >>> y = np.vstack([10 * summer] * 2 + [10 * winter] * 2)
+        >>> p = Panel(np.array(["a", "b", "c", "d"]), y,
+        ...           np.array(["2023-12-01"] * 4, dtype="datetime64[ns]"), "MS",
+        ...           pd.DataFrame({"category": ["garden", "garden", "heat", "heat"]},
+        ...                        index=["a", "b", "c", "d"]))
+        >>> f = CategoryDecomposition(min_full=2).forecast(p, 1)[:, 0]
+        >>> np.round(f, 1).tolist(), np.round(Decomposition().forecast(p, 1)[:, 0], 1).tolist()
+        ([15.0, 15.0, 5.0, 5.0], [10.0, 10.0, 10.0, 10.0])
+    """
+
+    name = "decomposition_category"
+
+    def __init__(self, min_full: int = MIN_CATEGORY_FULL, years: int = 4,
+                 iterations: int = 10, max_growth: float = 1.5):
+        self.min_full = min_full
+        self.years = years
+        self.iterations = iterations
+        self.max_growth = max_growth
+
+    def _make(self) -> Decomposition:
+        return Decomposition(self.years, self.iterations, self.max_growth)
+
+    def fit(self, panel: Panel) -> CategoryDecomposition:
+        self.n_ = panel.n
+        self.parts_ = [(np.arange(panel.n), self._make().fit(panel))]
+        self.own_ = own_categories(panel, self.min_full)
+        for key, rows in self.own_.items():
+            self.parts_.append((rows, self._make().fit(panel.subset(rows))))
+        return self
+
+    def predict(self, h: int) -> np.ndarray:
+        out = np.zeros((self.n_, h))
+        for rows, model in self.parts_:  # the panel's first, then each category's over it
+            out[rows] = model.predict(h)
+        return out
+
+
+def own_categories(panel: Panel, min_full: int = MIN_CATEGORY_FULL) -> dict[str, np.ndarray]:
+    """The categories with at least ``min_full`` full-history series (two years or more):
+    ``{category: rows}``; empty when the panel has no category or only one."""
+    keys = peer_keys(panel.static)
+    if keys is None or len(np.unique(keys)) < 2:
+        return {}
+    year = freqs.long_season_length(panel.freq)
+    full = panel.lengths >= 2 * year
+    return {str(k): np.flatnonzero(keys == k) for k in np.unique(keys)
+            if (full & (keys == k)).sum() >= min_full}

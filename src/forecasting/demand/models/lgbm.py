@@ -120,7 +120,7 @@ class LightGBMDirect(Forecaster):
         origin_dates = period_dates(panel, rows, origin - (panel.T - 1))
         cols["month"] = target_dates.month.values.astype(float)
         cols["origin_month"] = origin_dates.month.values.astype(float)
-        if panel.freq in ("D", "W"):
+        if freqs.get(panel.freq).sub_monthly:
             cols["weekofyear"] = target_dates.isocalendar().week.values.astype(float)
         if panel.freq == "D":
             cols["dayofweek"] = target_dates.day_of_week.values.astype(float)
