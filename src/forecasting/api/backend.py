@@ -463,6 +463,7 @@ class Backend:
             wanted = self._wanted_snapshot(old, errors)
             if wanted is not None:
                 folder, sid = wanted
+                log.info("loading snapshot %s", sid or folder)
                 try:
                     tables = SnapshotTables(folder, sid)
                     changed.append("snapshot")

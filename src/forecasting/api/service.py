@@ -51,6 +51,19 @@ def _answer(fn, *args):
         return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
 
 
+def _log_to_stderr() -> None:
+    """The package's INFO messages (what was loaded, what a reload swapped or refused) in the
+    server's log: BentoML configures only its own loggers."""
+    logger = logging.getLogger("forecasting")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s [%(levelname)s] [%(name)s] %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 @functools.cache
 def _counters():
     """The reload counters, created once per worker process. Imported here, not at module
@@ -82,6 +95,7 @@ class ForecastingService:
 
     def __init__(self) -> None:
         install_log_filter()
+        _log_to_stderr()
         self.backend = None
         self.problem = None
         try:

@@ -206,6 +206,21 @@ def _lost_parts(new: dict, root: Path) -> list[str]:
     return lost
 
 
+def _fail_early_without_churn_champion(root: Path) -> None:
+    """The refusal of :func:`_lost_parts` for churn scores, before the work: the current
+    snapshot has scores and the registry names no churn champion."""
+    cur = store.current_snapshot_dir(root)
+    if cur is None or not (cur / "meta.json").exists():
+        return
+    if store.read_meta(cur).get("rows", {}).get("churn.parquet") and \
+            tracking.alias_version("churn", tracking.CHAMPION) is None:
+        raise ForecastingError(
+            f"the new snapshot would serve no churn scores (no 'champion' version of model "
+            f"'churn' in the MLflow registry at {tracking.tracking_uri()}), which the current "
+            f"one serves; the current snapshot stays. Train and promote a churn model, or "
+            f"publish anyway with --allow-missing")
+
+
 def refresh(data_dir: str | Path, as_of=None, root: str | Path | None = None, keep: int = 10,
             horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
             levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
@@ -223,6 +238,8 @@ def refresh(data_dir: str | Path, as_of=None, root: str | Path | None = None, ke
         raise ForecastingError(f"--keep must be at least 1 (the current snapshot), got {keep}")
     with store.refresh_lock(root):
         store.clean_partials(root)
+        if not allow_missing:
+            _fail_early_without_churn_champion(root)
         data, as_of, default = _read(data_dir, as_of, options)
         if default:
             log.info("as of %s: the last order date in %s (give --as-of to choose)",
