@@ -45,11 +45,15 @@ class Server:
         raise RuntimeError(f"server not ready in {timeout} s: {self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
+        if self.proc.poll() is not None:  # already stopped (a test killed it)
+            return
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def start_server(tmp: Path, snapshot: Path | None, mlflow_uri: str, api_key: str | None = None,

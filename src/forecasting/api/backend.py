@@ -392,6 +392,7 @@ class Backend:
         self.last_errors: list[str] = []
         self._lock = threading.Lock()
         self._seen: set[str] = set()  # failure messages already logged at ERROR
+        self._refused: set[str] = set()  # snapshots that failed to load (logged once)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.reload()
@@ -463,11 +464,13 @@ class Backend:
             wanted = self._wanted_snapshot(old, errors)
             if wanted is not None:
                 folder, sid = wanted
-                log.info("loading snapshot %s", sid or folder)
+                log.log(logging.DEBUG if str(folder) in self._refused else logging.INFO,
+                        "loading snapshot %s", sid or folder)
                 try:
                     tables = SnapshotTables(folder, sid)
                     changed.append("snapshot")
                 except Exception as exc:  # a damaged snapshot must never stop serving
+                    self._refused.add(str(folder))
                     msg = str(exc) if isinstance(exc, ForecastingError) else \
                         f"{type(exc).__name__}: {exc}"
                     self._fail("snapshot", f"snapshot {sid or folder} refused: {msg}", errors)

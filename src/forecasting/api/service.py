@@ -62,6 +62,9 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    # a registry that cannot be reached is reported by the reload in one line, not by
+    # MLflow's traceback at every poll
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
 
 
 @functools.cache
