@@ -96,8 +96,10 @@ def test_a_failed_refresh_exits_1_and_leaves_the_current_snapshot(in_store, monk
     assert "would serve no churn scores" in err and "the current snapshot stays" in err
     assert store.current_id(root) == before
     assert not [p for p in root.iterdir() if p.name.startswith(store.PARTIAL)]
-    # unreadable input: the same
+    # unreadable input, a date that is not one: the same
     assert main(["refresh", str(tmp_path / "no-such-folder")]) == 1
+    assert main(["refresh", str(data), "--as-of", "30/06/2024x"]) == 1
+    assert "is not a date" in capsys.readouterr().err
     assert store.current_id(root) == before
 
 

@@ -147,8 +147,12 @@ def _read(data_dir, as_of, options: ReadOptions | None) -> tuple[Dataset, pd.Tim
         raise ForecastingError(f"{data_dir}: the orders table is empty; nothing to score")
     default = as_of is None
     if default:
-        as_of = data.orders["order_date"].max().normalize()
-    return data, pd.Timestamp(as_of), default
+        return data, data.orders["order_date"].max().normalize(), default
+    try:
+        return data, pd.Timestamp(as_of).normalize(), default
+    except (ValueError, TypeError):
+        raise ForecastingError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD, "
+                               f"e.g. 2024-06-30") from None
 
 
 def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
