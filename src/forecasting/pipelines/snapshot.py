@@ -148,8 +148,12 @@ def _read(data_dir, as_of, options: ReadOptions | None) -> tuple[Dataset, pd.Tim
     default = as_of is None
     if default:
         return data, data.orders["order_date"].max().normalize(), default
+    return data, _as_of(as_of), default
+
+
+def _as_of(as_of) -> pd.Timestamp:
     try:
-        return data, pd.Timestamp(as_of).normalize(), default
+        return pd.Timestamp(as_of).normalize()
     except (ValueError, TypeError):
         raise ForecastingError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD, "
                                f"e.g. 2024-06-30") from None
@@ -240,6 +244,8 @@ def refresh(data_dir: str | Path, as_of=None, root: str | Path | None = None, ke
     root = Path(root) if root else settings.current().snapshot_root
     if keep < 1:
         raise ForecastingError(f"--keep must be at least 1 (the current snapshot), got {keep}")
+    if as_of is not None:
+        as_of = _as_of(as_of)
     with store.refresh_lock(root):
         store.clean_partials(root)
         if not allow_missing:
