@@ -280,7 +280,6 @@ def test_a_restart_mid_reload_comes_back_on_the_current_snapshot(live, server_fa
     server, root, data, env, tmp = live
     good = store.current_id(root)
     new = _copy_as_new_version(root, good, "2024-09-25")
-    stopped = threading.Event()
     answer: list = []
 
     def ask() -> None:
@@ -297,7 +296,6 @@ def test_a_restart_mid_reload_comes_back_on_the_current_snapshot(live, server_fa
                        server.log.read_text()[log_size:], timeout=30, step=0.01)
     os.killpg(server.proc.pid, signal.SIGKILL)  # mid-reload: the new tables are being read
     server.proc.wait()
-    stopped.set()
     t.join()
     assert loading, "the reload never started"
     assert store.current_id(root) == new and (root / new / "meta.json").exists()
