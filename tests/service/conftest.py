@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -14,6 +15,17 @@ import httpx
 import pytest
 
 from forecasting.cli.serve import bentoml_command
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """An in-process ``forecasting`` command points the root logger at this test's captured
+    stderr; put the handlers back so later tests do not log into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def free_port() -> int:

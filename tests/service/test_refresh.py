@@ -3,6 +3,7 @@ the lock, a refresh that fails, a damaged table refused (real MLflow, tiny champ
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 
@@ -20,6 +21,7 @@ def refreshed(champions, tmp_path_factory):
     tmp, data, env = champions
     root = tmp_path_factory.mktemp("refresh") / "snapshots"
     saved = dict(os.environ)
+    handlers = logging.getLogger().handlers[:]
     os.environ.update(env)
     os.environ["FORECASTING_SNAPSHOT_ROOT"] = str(root)
     os.environ.pop("FORECASTING_SNAPSHOT_DIR", None)
@@ -31,6 +33,7 @@ def refreshed(champions, tmp_path_factory):
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        logging.getLogger().handlers[:] = handlers
 
 
 @pytest.fixture

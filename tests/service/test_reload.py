@@ -6,6 +6,7 @@ the tracking store gone, a restart mid-reload. Real server (stopped by PID), rea
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -78,6 +79,8 @@ def as_of_of(server, cid: str) -> str | None:
 def refresh_here(env: dict, *argv: str) -> int:
     """`forecasting refresh` in this process (no start-up cost) with ``env`` set."""
     saved = dict(os.environ)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     os.environ.clear()
     os.environ.update(env)
     try:
@@ -85,6 +88,8 @@ def refresh_here(env: dict, *argv: str) -> int:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture(scope="module")
