@@ -150,11 +150,11 @@ def main() -> None:
 
     from forecasting.api.backend import Backend
     from forecasting.pipelines.snapshot import build_snapshot
-    from forecasting import api_models as M
+    from forecasting.api import models as M
 
     if args.data:
         build_snapshot(args.data)
-    backend = Backend()
+    backend = Backend().state  # the served state: snapshot tables and models
     if backend._churn_model is None or not backend._churn:
         raise SystemExit("no churn champion/snapshot: run 'forecasting demo' (or train, promote "
                          "and 'forecasting serve --data DIR') first")

@@ -4,7 +4,9 @@
 |---|---|---|
 | ``FORECASTING_MODELS_DIR`` | local MLflow store, artifacts and the serving snapshot | ``./models`` |
 | ``MLFLOW_TRACKING_URI`` | any MLflow tracking server | a SQLite store in the models folder |
-| ``FORECASTING_SNAPSHOT_DIR`` | the scored snapshot the API serves | ``<models>/serving`` |
+| ``FORECASTING_SNAPSHOT_ROOT`` | the snapshot store: versions, ``CURRENT``, history | ``<models>/snapshots`` |
+| ``FORECASTING_SNAPSHOT_DIR`` | a fixed snapshot folder served as is (no new versions) | none: the store's ``CURRENT`` |
+| ``FORECASTING_RELOAD_SECONDS`` | how often the API looks for a new snapshot or champion | 30 |
 | ``FORECASTING_API_KEY`` | required key of every endpoint but health and OpenAPI | none |
 | ``FORECASTING_API_WORKERS`` | API worker processes | 1 |
 
@@ -13,8 +15,10 @@ nothing else in the package reads the environment.
 
 Example:
     >>> s = current({"FORECASTING_MODELS_DIR": "/srv/models", "FORECASTING_API_WORKERS": "2"})
-    >>> str(s.snapshot_dir), s.api_workers, s.tracking_uri is None
-    ('/srv/models/serving', 2, True)
+    >>> str(s.snapshot_root), s.snapshot_dir, s.api_workers, s.tracking_uri is None
+    ('/srv/models/snapshots', None, 2, True)
+    >>> current({"FORECASTING_RELOAD_SECONDS": "1.5"}).reload_seconds
+    1.5
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ DEFAULT_LEVELS = (80, 95)  #: prediction interval levels, %
 MODELS_DIR_ENV = "FORECASTING_MODELS_DIR"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 SNAPSHOT_DIR_ENV = "FORECASTING_SNAPSHOT_DIR"
+SNAPSHOT_ROOT_ENV = "FORECASTING_SNAPSHOT_ROOT"
+RELOAD_SECONDS_ENV = "FORECASTING_RELOAD_SECONDS"
 API_KEY_ENV = "FORECASTING_API_KEY"
 API_WORKERS_ENV = "FORECASTING_API_WORKERS"
 
@@ -46,9 +52,11 @@ API_WORKERS_ENV = "FORECASTING_API_WORKERS"
 class Settings:
     models_dir: Path
     tracking_uri: str | None  # None: the local SQLite store under models_dir
-    snapshot_dir: Path
+    snapshot_root: Path  # the store of snapshot versions (see forecasting.pipelines.store)
+    snapshot_dir: Path | None  # a fixed folder served as is; None: the store's CURRENT
     api_key: str | None
     api_workers: int
+    reload_seconds: float  # the API's polling interval for new snapshots and champions
 
 
 def current(environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,10 +70,22 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         raise ForecastingError(
             f"{API_WORKERS_ENV} must be a whole number of worker processes, got {workers!r}"
         ) from None
+    reload = env.get(RELOAD_SECONDS_ENV) or "30"
+    try:
+        reload_seconds = float(reload)
+        if not reload_seconds > 0:
+            raise ValueError
+    except ValueError:
+        raise ForecastingError(
+            f"{RELOAD_SECONDS_ENV} must be a positive number of seconds, got {reload!r}"
+        ) from None
+    fixed = env.get(SNAPSHOT_DIR_ENV)
     return Settings(
         models_dir=models,
         tracking_uri=env.get(TRACKING_URI_ENV) or None,
-        snapshot_dir=Path(env.get(SNAPSHOT_DIR_ENV) or models / "serving"),
+        snapshot_root=Path(env.get(SNAPSHOT_ROOT_ENV) or models / "snapshots").resolve(),
+        snapshot_dir=Path(fixed).resolve() if fixed else None,
         api_key=env.get(API_KEY_ENV) or None,
         api_workers=n_workers,
+        reload_seconds=reload_seconds,
     )

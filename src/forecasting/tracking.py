@@ -296,6 +296,22 @@ def get_version(name: str, alias: str = CHAMPION) -> ModelRef | None:
         return None
 
 
+def alias_version(name: str, alias: str = CHAMPION) -> str | None:
+    """The version number holding ``alias`` of ``name``, None when there is none; unlike
+    :func:`get_version`, a registry that cannot be reached is a ForecastingError (a serving
+    process must tell "no champion" from "cannot ask")."""
+    try:
+        return str(_client().get_model_version_by_alias(name, alias).version)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise ForecastingError(f"the MLflow registry at {tracking_uri()} cannot be read: "
+                               f"{str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # the store's driver (SQLAlchemy, HTTP) raises its own types
+        raise ForecastingError(f"the MLflow registry at {tracking_uri()} cannot be read: "
+                               f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+
+
 def version_of_run(name: str, run_id: str) -> ModelRef | None:
     """The version of ``name`` registered by ``run_id``, or None."""
     client = _client()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -14,6 +15,17 @@ import httpx
 import pytest
 
 from forecasting.cli.serve import bentoml_command
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """An in-process ``forecasting`` command points the root logger at this test's captured
+    stderr; put the handlers back so later tests do not log into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def free_port() -> int:
@@ -45,24 +57,35 @@ class Server:
         raise RuntimeError(f"server not ready in {timeout} s: {self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
+        if self.proc.poll() is not None:  # already stopped (a test killed it)
+            return
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
-def start_server(tmp: Path, snapshot: Path, mlflow_uri: str, api_key: str | None = None,
+def start_server(tmp: Path, snapshot: Path | None, mlflow_uri: str, api_key: str | None = None,
+                 extra_env: dict[str, str] | None = None, log_name: str | None = None,
                  ) -> Server:
-    env = {**os.environ, "FORECASTING_SNAPSHOT_DIR": str(snapshot),
-           "MLFLOW_TRACKING_URI": mlflow_uri, "FORECASTING_MODELS_DIR": str(tmp / "models"),
+    """``snapshot``: a fixed folder (FORECASTING_SNAPSHOT_DIR); None: the store's CURRENT
+    (FORECASTING_SNAPSHOT_ROOT, default <tmp>/models/snapshots)."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri,
+           "FORECASTING_MODELS_DIR": str(tmp / "models"),
            "BENTOML_HOME": str(tmp / "bentoml"), "PYTHONUNBUFFERED": "1"}
-    env.pop("FORECASTING_API_KEY", None)
+    for name in ("FORECASTING_API_KEY", "FORECASTING_SNAPSHOT_DIR"):
+        env.pop(name, None)
+    if snapshot is not None:
+        env["FORECASTING_SNAPSHOT_DIR"] = str(snapshot)
     if api_key:
         env["FORECASTING_API_KEY"] = api_key
+    env.update(extra_env or {})
     bin_dir = os.path.dirname(sys.executable)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    server = Server(env, tmp / f"server-{api_key or 'open'}.log")
+    server = Server(env, tmp / (log_name or f"server-{api_key or 'open'}.log"))
     try:
         server.wait_ready()
     except Exception:
@@ -101,3 +124,35 @@ def served(tmp_path_factory):
     server.customers = data.customers["customer_id"].tolist()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def champions(tmp_path_factory):
+    """Tiny champion models (churn: logistic regression on two cutoffs; demand: two baselines)
+    trained and promoted through the real CLI into an MLflow store of their own, on a small
+    sample: ``(tmp, data_dir, env)`` with ``env`` the variables that point at it."""
+    from forecasting import sample
+    from forecasting.cli import main
+
+    tmp = tmp_path_factory.mktemp("champions")
+    data = sample.generate(customers=200, products=6, start="2023-06-01", end="2024-09-30",
+                           seed=3)
+    sample.write(data, tmp / "data", fmt="parquet")
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'tracking' / 'mlflow.db'}",
+           "FORECASTING_MODELS_DIR": str(tmp / "models")}
+    (tmp / "tracking").mkdir()
+    old = dict(os.environ)
+    os.environ.update(env)
+    os.environ.pop("FORECASTING_SNAPSHOT_DIR", None)
+    try:
+        for argv in (["train", "churn", str(tmp / "data"), "--candidates", "logreg",
+                      "--n-cutoffs", "2"],
+                     ["promote", "churn"],
+                     ["train", "demand", str(tmp / "data"), "--models", "seasonal_naive,mean",
+                      "--windows", "1", "--horizon", "4"],
+                     ["promote", "demand"]):
+            assert main(["-q", *argv]) == 0, argv
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return tmp, tmp / "data", env

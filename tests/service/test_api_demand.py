@@ -13,7 +13,7 @@ import pytest
 
 from forecasting import tracking
 from forecasting.api import models as M
-from forecasting.api.backend import Backend
+from forecasting.api.backend import Backend, ServingState
 from forecasting.demand import training
 from forecasting.demand.pipeline import DemandConfig
 from forecasting.demand.series import orders_to_series
@@ -72,7 +72,7 @@ def snapshot(tmp_path_factory):
 def backend(snapshot):
     tmp, snap, _ = snapshot
     b = Backend(snap)
-    assert b._demand_model is not None  # the plan uses the champion, as in the CLI
+    assert b.state._demand_model is not None  # the plan uses the champion, as in the CLI
     return b
 
 
@@ -92,8 +92,8 @@ def test_forecast_points_carry_the_churn_adjusted_forecast(backend, snapshot):
 
 
 def test_forecast_points_have_no_adjusted_value_without_the_column(backend):
-    fc = backend._forecasts.drop(columns="yhat_churn_adjusted")
-    points = Backend._points(fc.head(2), [80])
+    fc = backend.state._forecasts.drop(columns="yhat_churn_adjusted")
+    points = ServingState._points(fc.head(2), [80])
     assert all("yhat_churn_adjusted" not in p for p in points)
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from forecasting.io import read_table
+from forecasting.pipelines import store
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def demo(tmp_path_factory):
            "FORECASTING_MODELS_DIR": str(tmp / "models")}
     r = subprocess.run([sys.executable, "-m", "forecasting", "demo", "--no-serve",
                         "--customers", "300", "--workdir", str(tmp / "demo")],
-                       env=env, capture_output=True, text=True, timeout=600, cwd=tmp)
+                       env=env, capture_output=True, text=True, timeout=1500, cwd=tmp)
     assert r.returncode == 0, r.stderr[-5000:]
     assert "Traceback" not in r.stderr
     return tmp, r
@@ -39,13 +40,15 @@ def test_demo_writes_every_output_and_prints_curl_calls(demo):
     assert "curl -s -X POST http://127.0.0.1:3000/churn/score" in r.stdout
     churn = json.loads((out / "churn.json").read_text())
     assert churn["metrics"]["holdout_roc_auc"] > 0.6
-    meta = json.loads((tmp / "models" / "serving" / "meta.json").read_text())
+    current = store.current_snapshot_dir(tmp / "models" / "snapshots")
+    meta = json.loads((current / "meta.json").read_text())
     assert meta["churn_model_version"] and meta["demand_model_version"]
+    assert meta["snapshot_id"] == current.name
 
 
 def test_api_serves_the_demo_champions(demo, server_factory):
     tmp, _ = demo
-    server = server_factory(tmp, tmp / "models" / "serving", f"sqlite:///{tmp / 'mlflow.db'}")
+    server = server_factory(tmp, None, f"sqlite:///{tmp / 'mlflow.db'}")  # the store's CURRENT
     try:
         post = lambda path, body: httpx.post(server.url + path, json=body, timeout=60)  # noqa
         scores = read_table(tmp / "demo" / "out" / "scores.csv")
@@ -78,5 +81,6 @@ def test_api_serves_the_demo_champions(demo, server_factory):
         assert plan["P002"]["recommended_quantity"] == 0
         info = post("/models/info", {}).json()
         assert all(m["loaded"] and m["version"] for m in info["models"])
+        assert info["snapshot_id"] == store.current_id(tmp / "models" / "snapshots")
     finally:
         server.stop()

@@ -63,7 +63,9 @@ class ChurnScore(BaseModel):
 class ChurnScoreResponse(BaseModel):
     items: list[ChurnScore]
     model_version: str | None = None
-    as_of: str | None = None
+    as_of: str | None = Field(None, description="the as-of date of the snapshot this answer "
+                              "came from (scores by id are as of it; feature rows are scored "
+                              "now, their segment is as of it)")
 
 
 class HistoryRow(BaseModel):
@@ -101,10 +103,14 @@ class ForecastPoint(BaseModel):
         "likely to churn; present when the snapshot was built with --churn-adjust")
 
 
+AS_OF = "the as-of date of the snapshot this answer came from"
+
+
 class ForecastResponse(BaseModel):
     points: list[ForecastPoint]
     errors: dict[str, str] = Field(default_factory=dict, description="per unknown product id")
     model_version: str | None = None
+    as_of: str | None = Field(None, description=AS_OF)
 
 
 class InventoryRow(BaseModel):
@@ -125,6 +131,8 @@ class PlanRequest(BaseModel):
 class PlanResponse(BaseModel):
     rows: list[dict[str, float | str | None]]
     errors: dict[str, str] = Field(default_factory=dict)
+    as_of: str | None = Field(None, description=AS_OF)
+    model_version: str | None = Field(None, description="the demand model used")
 
 
 class SegmentsRequest(BaseModel):
@@ -135,7 +143,9 @@ class SegmentsRequest(BaseModel):
 class SegmentsResponse(BaseModel):
     rows: list[dict[str, float | int | str | None]]
     errors: dict[str, str] = Field(default_factory=dict)
-    as_of: str | None = None
+    as_of: str | None = Field(None, description=AS_OF)
+    model_version: str | None = Field(None, description="the churn model behind the rows' "
+                                      "churn columns")
 
 
 class KpisRequest(BaseModel):
@@ -149,6 +159,7 @@ class KpisRequest(BaseModel):
 
 class KpisResponse(BaseModel):
     rows: list[dict[str, float | int | str | None]]
+    as_of: str | None = Field(None, description=AS_OF)
 
 
 class ModelInfo(BaseModel):
@@ -164,3 +175,17 @@ class ModelInfo(BaseModel):
 class ModelInfoResponse(BaseModel):
     models: list[ModelInfo]
     snapshot_as_of: str | None = None
+    snapshot_id: str | None = Field(None, description="the snapshot store's id of the served "
+                                    "snapshot (None for a fixed FORECASTING_SNAPSHOT_DIR)")
+
+
+class ReloadResponse(BaseModel):
+    reloaded: list[str] = Field(default_factory=list, description="what was swapped in: "
+                                "'snapshot', 'churn vN', 'demand vN'; empty when nothing changed")
+    snapshot_id: str | None = None
+    as_of: str | None = None
+    models: dict[str, str | None] = Field(default_factory=dict,
+                                          description="the served model versions by name")
+    errors: list[str] = Field(default_factory=list, description="what failed to load (the "
+                              "working snapshot and models keep serving)")
+    seconds: float = 0.0

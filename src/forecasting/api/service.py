@@ -8,11 +8,19 @@ cannot be answered (no such period, no model yet) is a 422 with a message; ids t
 known are reported per item without failing the batch. With ``FORECASTING_API_KEY`` set,
 every endpoint but /livez, /readyz, /metrics and the API description needs the key.
 
+Each worker follows the snapshot store and the champion aliases by itself: every
+``FORECASTING_RELOAD_SECONDS`` (default 30) and on ``POST /admin/reload`` it loads what changed
+off to the side and swaps it in at once (see :class:`forecasting.api.backend.Backend`); with
+several workers, ``/admin/reload`` reaches one of them and the others follow at their next
+poll. /metrics counts the swaps (``forecasting_reloads_total{part}``) and the loads that failed
+and were refused (``forecasting_reload_failures_total{part}``).
+
 Run it with ``forecasting serve`` (or ``bentoml serve forecasting.api.service:ForecastingService``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from http import HTTPStatus
 
@@ -43,6 +51,45 @@ def _answer(fn, *args):
         return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
 
 
+def _log_to_stderr() -> None:
+    """The package's INFO messages (what was loaded, what a reload swapped or refused) in the
+    server's log: BentoML configures only its own loggers."""
+    logger = logging.getLogger("forecasting")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s [%(levelname)s] [%(name)s] %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    # a registry that cannot be reached is reported by the reload in one line, not by
+    # MLflow's traceback at every poll
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+
+
+@functools.cache
+def _counters():
+    """The reload counters, created once per worker process. Imported here, not at module
+    level: BentoML sets PROMETHEUS_MULTIPROC_DIR in each worker after importing this module,
+    and prometheus_client must see it to write where /metrics reads (bentoml.metrics, a
+    deprecated alias of prometheus_client since 1.4, documents the same)."""
+    # deferred: must run after the worker has set PROMETHEUS_MULTIPROC_DIR (see docstring)
+    import prometheus_client
+
+    return {
+        "reload": prometheus_client.Counter(
+            "forecasting_reloads", "snapshot or model versions swapped in without a restart",
+            ["part"]),
+        "failure": prometheus_client.Counter(
+            "forecasting_reload_failures", "snapshots or models that failed to load and were "
+            "refused (the previous state kept serving)", ["part"]),
+    }
+
+
+def _count(kind: str, part: str) -> None:
+    _counters()[kind].labels(part=part).inc()
+
+
 @bentoml.service(name="forecasting", traffic={"timeout": 60},
                  workers=settings.current().api_workers, threads=4,
                  logging={"access": {"enabled": False}})
@@ -51,11 +98,16 @@ class ForecastingService:
 
     def __init__(self) -> None:
         install_log_filter()
+        _log_to_stderr()
         self.backend = None
         self.problem = None
         try:
-            self.backend = Backend()
-            self.batcher = RowBatcher(self.backend.score_row_batches)
+            _counters()
+            self.backend = Backend(require=False, on_event=_count)
+            self.batcher = RowBatcher(self.backend.score_row_batches_as_of)
+            if not self.backend.ready:  # keep running: /readyz says why it is not ready
+                log.error("not ready: %s", self.backend.problem)
+            self.backend.start_polling(settings.current().reload_seconds)
         except ForecastingError as exc:  # keep running: /readyz says why it is not ready
             self.problem = str(exc)
             log.error("not ready: %s", exc)
@@ -64,9 +116,13 @@ class ForecastingService:
         return self.backend is not None and self.backend.ready
 
     def _call(self, method: str, *args):
-        if self.backend is None:
-            return _error(HTTPStatus.SERVICE_UNAVAILABLE, self.problem or "still loading")
-        return _answer(getattr(self.backend, method), *args)
+        """``method`` of the served state, read once: the whole answer comes from one
+        snapshot and one set of models even while a reload swaps them."""
+        state = None if self.backend is None else self.backend.state
+        if state is None:
+            problem = self.problem or (self.backend.problem if self.backend else None)
+            return _error(HTTPStatus.SERVICE_UNAVAILABLE, problem or "still loading")
+        return _answer(getattr(state, method), *args)
 
     @bentoml.api(route="/churn/score", input_spec=M.ChurnScoreRequest)
     async def churn_score(self, **fields) -> M.ChurnScoreResponse:
@@ -74,18 +130,18 @@ class ForecastingService:
         10,000 customers: by ``customer_ids`` (latest scored snapshot) or by feature ``rows``
         (scored now by the champion model). Unknown ids get an ``error`` on their item."""
         req = M.ChurnScoreRequest.model_construct(**fields)
+        if self.backend is None or self.backend.state is None:
+            return self._call("churn_score", req)
         if req.rows is None:  # lookups of pre-serialised answers: on the event loop, no thread
             body = self._call("churn_score_json", req.customer_ids)
             return body if isinstance(body, Response) else Response(
                 body, media_type="application/json")
-        if self.backend is None:
-            return self._call("churn_score", req)
         try:  # feature rows: scored by the model, batched with concurrent requests
-            items = await self.batcher.submit(req.rows)
+            items, as_of = await self.batcher.submit(req.rows)
         except ForecastingError as exc:
             return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
         version = items[0]["model_version"] if items else None
-        return M.ChurnScoreResponse(items=items, model_version=version)
+        return M.ChurnScoreResponse(items=items, model_version=version, as_of=as_of)
 
     @bentoml.api(route="/demand/forecast", input_spec=M.ForecastRequest)
     def demand_forecast(self, **fields) -> M.ForecastResponse:
@@ -113,6 +169,15 @@ class ForecastingService:
     def model_info(self) -> M.ModelInfoResponse:
         """Champion versions, when they were trained and their holdout/backtest metrics."""
         return self._call("model_info")
+
+    @bentoml.api(route="/admin/reload")
+    def admin_reload(self) -> M.ReloadResponse:
+        """Load a new current snapshot or champion model now (the service also looks every
+        FORECASTING_RELOAD_SECONDS). Swaps only what changed and loaded; what failed is
+        listed in ``errors`` and the working state keeps serving."""
+        if self.backend is None:
+            return _error(HTTPStatus.SERVICE_UNAVAILABLE, self.problem or "still loading")
+        return self.backend.reload()
 
 
 ForecastingService.add_asgi_middleware(ApiGuard)

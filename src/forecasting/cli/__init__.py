@@ -29,6 +29,7 @@ Stages, in the order a data set goes through them:
   features          customer features as of a date
   train / promote   fit churn or demand models, tracked in MLflow; move the champion alias
   score / forecast / plan / segments / kpis   use the champion models
+  refresh           re-score into a new snapshot version; a running API picks it up
   serve / demo      the HTTP API; demo runs everything on sample data, then serves
 
 MLflow: MLFLOW_TRACKING_URI when set, else a SQLite store under ./models.

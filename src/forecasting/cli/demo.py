@@ -92,7 +92,7 @@ def _demo(args) -> int:
                                 "--out", str(out / "followup.csv")])
     _run("12. production plan", ["plan", str(data), "--inventory", str(data / "inventory.csv"),
                                  "--out", str(out / "plan.csv")])
-    log.info("== 13. serving snapshot as of %s", as_of)
+    log.info("== 13. serving snapshot as of %s (a new version in the snapshot store)", as_of)
     meta = build_snapshot(data, as_of=as_of)
     for part, note in meta.get("notes", {}).items():
         log.warning("   %s: %s", part, note)

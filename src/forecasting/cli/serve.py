@@ -22,9 +22,13 @@ def register(commands, train, promote) -> None:
         description="Serve churn scores, demand forecasts, production plans, segments, KPIs and "
                     "model info over HTTP with the champion models. With --data, first score, "
                     "segment and forecast that data set as of --as-of (default: its last day) "
-                    "and write the snapshot the API answers from; without it, serve the "
-                    "existing snapshot (models/serving). Set FORECASTING_API_KEY to require "
-                    "an API key. OpenAPI: http://HOST:PORT/docs.json")
+                    "into a new snapshot version made current (as 'forecasting refresh' does); "
+                    "without it, serve the store's current snapshot (models/snapshots, or "
+                    "FORECASTING_SNAPSHOT_ROOT; FORECASTING_SNAPSHOT_DIR serves a fixed folder "
+                    "instead). The running API loads a new current snapshot or champion model "
+                    "by itself every FORECASTING_RELOAD_SECONDS (default 30) and on POST "
+                    "/admin/reload. Set FORECASTING_API_KEY to require an API key. OpenAPI: "
+                    "http://HOST:PORT/docs.json")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=3000, help="port to listen on")
     p.add_argument("--data", default=None, help="data set folder to build the snapshot from")
@@ -55,10 +59,14 @@ def _serve(args) -> int:
     if args.data:
         build_snapshot(args.data, as_of=args.as_of, horizon=args.horizon, freq=args.freq,
                        options=read_options(args), churn_adjust=args.churn_adjust)
-    elif not (snapshot_dir() / "meta.json").exists():
-        raise ForecastingError(
-            f"no scored snapshot in {snapshot_dir()}: run 'forecasting serve --data DATA_DIR' "
-            f"(scores that data set with the champion models first) or 'forecasting demo'")
+    else:
+        folder = snapshot_dir()
+        if folder is None or not (folder / "meta.json").exists():
+            where = folder or f"the store {settings.current().snapshot_root} (no CURRENT yet)"
+            raise ForecastingError(
+                f"no scored snapshot in {where}: run 'forecasting refresh DATA_DIR' or "
+                f"'forecasting serve --data DATA_DIR' (scores that data set with the champion "
+                f"models first) or 'forecasting demo'")
     log.info("serving on http://%s:%d (OpenAPI at /docs.json); Ctrl+C stops it",
              args.host, args.port)
     try:

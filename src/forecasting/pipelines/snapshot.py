@@ -1,6 +1,8 @@
 """The scored snapshot the API serves, built as of one date with the champion models.
 
-A snapshot is a folder (default ``models/serving``, or ``FORECASTING_SNAPSHOT_DIR``):
+A snapshot is a folder: a version in the snapshot store (:mod:`forecasting.pipelines.store`,
+``<models>/snapshots/<snapshot_id>``, made current by :func:`refresh`), or the fixed folder
+``FORECASTING_SNAPSHOT_DIR`` when that is set. It holds:
 
 * ``churn.parquet``     -- churn probability, risk band, reasons, model version per customer
 * ``customers.parquet`` -- RFM segment, lifecycle stage and value per customer
@@ -8,12 +10,13 @@ A snapshot is a folder (default ``models/serving``, or ``FORECASTING_SNAPSHOT_DI
 * ``kpis.parquet``      -- the KPI table (overall, per segment, per customer)
 * ``forecasts.parquet`` -- demand forecasts per product with intervals
 * ``history.parquet``   -- the demand history the forecasts came from (for production plans)
-* ``meta.json``         -- as-of date, data folder, model versions and notes
+* ``meta.json``         -- as-of date, data folder, model versions, notes and the row count of
+  every table (the store checks that each one reads back whole before serving it)
 
 The customer features are built once (as of the date, with the churn model's lookback) and
 feed both the churn scores and the follow-up list; the scores are then handed to the
-analytics functions, which never fetch models themselves. The folder is written aside and
-renamed into place, so a reader never sees half a snapshot.
+analytics functions, which never fetch models themselves. The folder is written aside,
+checked and renamed into place, so a reader never sees half a snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -38,13 +43,16 @@ from forecasting.demand.pipeline import latest_forecasts
 from forecasting.demand.series import orders_to_series
 from forecasting.errors import ForecastingError
 from forecasting.io import ReadOptions, read_dataset, write_json, write_table
+from forecasting.pipelines import store
 
 log = logging.getLogger(__name__)
 
 
-def snapshot_dir() -> Path:
-    """Where the API's current snapshot lives (``FORECASTING_SNAPSHOT_DIR``)."""
-    return settings.current().snapshot_dir
+def snapshot_dir() -> Path | None:
+    """The folder the API serves: ``FORECASTING_SNAPSHOT_DIR`` when set (a fixed folder), else
+    the store's current snapshot (None when no refresh has run yet)."""
+    s = settings.current()
+    return s.snapshot_dir if s.snapshot_dir else store.current_snapshot_dir(s.snapshot_root)
 
 
 def churn_part(data: Dataset, as_of: pd.Timestamp, meta: dict):
@@ -97,31 +105,18 @@ def demand_part(data: Dataset, meta: dict, horizon: int, freq: str, levels,
     return fc, history
 
 
-def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
+def write_snapshot(data: Dataset, data_dir, as_of: pd.Timestamp, folder: Path,
                    horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
-                   levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
-                   churn_adjust: bool = False) -> dict:
-    """Score, segment, rank for follow-up, compute KPIs and forecast a data set as of a date
-    with the champion models, and write the snapshot the API serves. Parts whose model is
-    missing are skipped and noted in ``meta.json`` (the API then says so per endpoint).
-    ``options`` say how the data files are written; ``churn_adjust`` adds
-    ``yhat_churn_adjusted`` to the forecasts (see :mod:`forecasting.demand.churn_adjust`).
-    Returns the snapshot's ``meta``."""
-    out = Path(out_dir) if out_dir else snapshot_dir()
-    data = read_dataset(data_dir, options=options)
-    if as_of is None:
-        as_of = data.orders["order_date"].max().normalize()
-    as_of = Cutoff.of(as_of).day
+                   levels=settings.DEFAULT_LEVELS, churn_adjust: bool = False) -> dict:
+    """Write every table of the snapshot and its ``meta.json`` (with the row counts) into
+    ``folder``, which exists and is not served yet. Returns the meta."""
     meta: dict = {"as_of": f"{as_of:%Y-%m-%d}", "data_dir": str(data_dir),
                   "created_at": pd.Timestamp.now().isoformat(timespec="seconds"), "notes": {}}
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tables: dict[str, pd.DataFrame] = {}
     scores, features = churn_part(data, as_of, meta)
     if scores is not None:
-        churn = scores.assign(reasons=scores["reasons"].map(
+        tables["churn.parquet"] = scores.assign(reasons=scores["reasons"].map(
             lambda r: json.dumps(list(r or []), default=str)))
-        write_table(churn, tmp / "churn.parquet")
     cfg = SegmentConfig()
     seg = segments(data, as_of, cfg, churn_scores=scores)
     follow = followup_list(data, as_of, cfg, seg=seg,
@@ -134,16 +129,146 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
                                             else json.dumps(list(r), default=str)
                                             if r is not None and not isinstance(r, float)
                                             else None)
-    write_table(seg.drop(columns="reasons", errors="ignore"), tmp / "customers.parquet")
-    write_table(follow, tmp / "followup.parquet")
-    write_table(kpi_table(data), tmp / "kpis.parquet")
+    tables["customers.parquet"] = seg.drop(columns="reasons", errors="ignore")
+    tables["followup.parquet"] = follow
+    tables["kpis.parquet"] = kpi_table(data)
     demand = demand_part(data, meta, horizon, freq, levels, churn_adjust)
     if demand is not None:
-        write_table(demand[0], tmp / "forecasts.parquet")
-        write_table(demand[1], tmp / "history.parquet")
-    write_json(meta, tmp / "meta.json")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-    log.info("snapshot as of %s written to %s", meta["as_of"], out)
+        tables["forecasts.parquet"], tables["history.parquet"] = demand
+    for name, table in tables.items():
+        write_table(table, folder / name)
+    meta["rows"] = {name: int(len(table)) for name, table in tables.items()}
+    write_json(meta, folder / "meta.json")
     return meta
+
+
+def _read(data_dir, as_of, options: ReadOptions | None) -> tuple[Dataset, pd.Timestamp, bool]:
+    data = read_dataset(data_dir, options=options)
+    if len(data.orders) == 0:
+        raise ForecastingError(f"{data_dir}: the orders table is empty; nothing to score")
+    default = as_of is None
+    if default:
+        return data, data.orders["order_date"].max().normalize(), default
+    return data, _as_of(as_of), default
+
+
+def _as_of(as_of) -> pd.Timestamp:
+    """The snapshot's day (see :class:`forecasting.cutoff.Cutoff`)."""
+    return Cutoff.of(as_of).day
+
+
+def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
+                   horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
+                   levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
+                   churn_adjust: bool = False) -> dict:
+    """Score, segment, rank for follow-up, compute KPIs and forecast a data set as of a date
+    with the champion models, and write the snapshot the API serves. Parts whose model is
+    missing are skipped and noted in ``meta.json`` (the API then says so per endpoint).
+    ``options`` say how the data files are written; ``churn_adjust`` adds
+    ``yhat_churn_adjusted`` to the forecasts (see :mod:`forecasting.demand.churn_adjust`).
+
+    Where: ``out_dir`` (or ``FORECASTING_SNAPSHOT_DIR``), a fixed folder replaced whole; with
+    neither, a new version in the snapshot store made current (:func:`refresh`, which a
+    running API picks up). Returns the snapshot's ``meta``."""
+    fixed = Path(out_dir) if out_dir else settings.current().snapshot_dir
+    if fixed is None:
+        return refresh(data_dir, as_of=as_of, horizon=horizon, freq=freq, levels=levels,
+                       options=options, churn_adjust=churn_adjust, allow_missing=True).meta
+    data, as_of, _ = _read(data_dir, as_of, options)
+    tmp = fixed.with_name(fixed.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    meta = write_snapshot(data, data_dir, as_of, tmp, horizon, freq, levels, churn_adjust)
+    store.check_snapshot(tmp)
+    if fixed.exists():
+        shutil.rmtree(fixed)
+    tmp.rename(fixed)
+    log.info("snapshot as of %s written to %s", meta["as_of"], fixed)
+    return meta
+
+
+@dataclass
+class RefreshResult:
+    snapshot_id: str
+    path: Path
+    meta: dict
+    as_of_default: bool  # as_of was the last order date of the data (none was given)
+    pruned: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _lost_parts(new: dict, root: Path) -> list[str]:
+    """What the current snapshot serves that the new one would not (a refresh that would take
+    scores or forecasts away from the CRM is refused unless asked for)."""
+    cur = store.current_snapshot_dir(root)
+    if cur is None or not (cur / "meta.json").exists():
+        return []
+    old = store.read_meta(cur)
+    lost = []
+    for table, part, what in (("churn.parquet", "churn", "churn scores"),
+                              ("forecasts.parquet", "demand", "demand forecasts")):
+        if old.get("rows", {}).get(table) and not new["rows"].get(table):
+            lost.append(f"{what} ({new['notes'].get(part, 'not produced')})")
+    return lost
+
+
+def _fail_early_without_churn_champion(root: Path) -> None:
+    """The refusal of :func:`_lost_parts` for churn scores, before the work: the current
+    snapshot has scores and the registry names no churn champion."""
+    cur = store.current_snapshot_dir(root)
+    if cur is None or not (cur / "meta.json").exists():
+        return
+    if store.read_meta(cur).get("rows", {}).get("churn.parquet") and \
+            tracking.alias_version("churn", tracking.CHAMPION) is None:
+        raise ForecastingError(
+            f"the new snapshot would serve no churn scores (no 'champion' version of model "
+            f"'churn' in the MLflow registry at {tracking.tracking_uri()}), which the current "
+            f"one serves; the current snapshot stays. Train and promote a churn model, or "
+            f"publish anyway with --allow-missing")
+
+
+def refresh(data_dir: str | Path, as_of=None, root: str | Path | None = None, keep: int = 10,
+            horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
+            levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
+            churn_adjust: bool = False, allow_missing: bool = False) -> RefreshResult:
+    """Build a new snapshot version of ``data_dir`` as of ``as_of`` (default: its last order
+    date) in the store at ``root`` (default ``FORECASTING_SNAPSHOT_ROOT``): written aside,
+    checked, made current atomically, its score and forecast history appended, then all but
+    the newest ``keep`` snapshots removed. Holds the store's refresh lock throughout and first
+    removes what an interrupted refresh left. A failure (ForecastingError) leaves the current
+    snapshot as it was. A new snapshot that would serve no churn scores or no forecasts where
+    the current one does is refused unless ``allow_missing``."""
+    t = time.perf_counter()
+    root = Path(root) if root else settings.current().snapshot_root
+    if keep < 1:
+        raise ForecastingError(f"--keep must be at least 1 (the current snapshot), got {keep}")
+    if as_of is not None:
+        as_of = _as_of(as_of)
+    with store.refresh_lock(root):
+        store.clean_partials(root)
+        if not allow_missing:
+            _fail_early_without_churn_champion(root)
+        data, as_of, default = _read(data_dir, as_of, options)
+        if default:
+            log.info("as of %s: the last order date in %s (give --as-of to choose)",
+                     f"{as_of:%Y-%m-%d}", data_dir)
+        sid = store.snapshot_id(as_of)
+        partial = store.begin(root, sid)
+        try:
+            meta = write_snapshot(data, data_dir, as_of, partial, horizon, freq, levels,
+                                  churn_adjust)
+            meta["snapshot_id"] = sid
+            write_json(meta, partial / "meta.json")
+            lost = _lost_parts(meta, root)
+            if lost and not allow_missing:
+                raise ForecastingError(
+                    f"the new snapshot would serve no {' and no '.join(lost)}, which the current "
+                    f"one serves; the current snapshot stays. Fix that (train and promote the "
+                    f"model) or publish anyway with --allow-missing")
+            path = store.commit(root, partial, sid)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        pruned = store.prune(root, keep)
+    log.info("snapshot %s is current (%s)", sid, path)
+    return RefreshResult(sid, path, meta, default, pruned, time.perf_counter() - t)
