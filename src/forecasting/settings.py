@@ -7,6 +7,8 @@
 | ``FORECASTING_SNAPSHOT_DIR`` | the scored snapshot the API serves | ``<models>/serving`` |
 | ``FORECASTING_API_KEY`` | required key of every endpoint but health and OpenAPI | none |
 | ``FORECASTING_API_WORKERS`` | API worker processes | 1 |
+| ``FORECASTING_SNAPSHOT_ROOT`` | versioned snapshots, score/forecast history, monitor reports | ``<models>/snapshots`` |
+| ``FORECASTING_ARTIFACT_ROOT`` | artifacts of new experiments when ``MLFLOW_TRACKING_URI`` is a database (``postgresql+psycopg2://...``) rather than a server | ``<models>/artifacts`` |
 
 :func:`current` reads them when called (a test or a command that sets one sees it at once);
 nothing else in the package reads the environment.
@@ -38,6 +40,8 @@ TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 SNAPSHOT_DIR_ENV = "FORECASTING_SNAPSHOT_DIR"
 API_KEY_ENV = "FORECASTING_API_KEY"
 API_WORKERS_ENV = "FORECASTING_API_WORKERS"
+SNAPSHOT_ROOT_ENV = "FORECASTING_SNAPSHOT_ROOT"
+ARTIFACT_ROOT_ENV = "FORECASTING_ARTIFACT_ROOT"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Settings:
     snapshot_dir: Path
     api_key: str | None
     api_workers: int
+    snapshot_root: Path = Path("models/snapshots")
+    artifact_root: Path = Path("models/artifacts")
 
 
 def current(environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,4 +72,6 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         snapshot_dir=Path(env.get(SNAPSHOT_DIR_ENV) or models / "serving"),
         api_key=env.get(API_KEY_ENV) or None,
         api_workers=n_workers,
+        snapshot_root=Path(env.get(SNAPSHOT_ROOT_ENV) or models / "snapshots"),
+        artifact_root=Path(env.get(ARTIFACT_ROOT_ENV) or models / "artifacts"),
     )
