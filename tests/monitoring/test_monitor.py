@@ -163,3 +163,21 @@ def test_window_not_passed_and_unknown_model_are_said(monitored_env, tmp_path):
                for f in report["findings"])
     with pytest.raises(Exception, match="no refresh recorded"):
         monitor(full, store=tmp_path / "empty", track=False)
+
+
+def test_a_model_without_reference_says_retrain(monitored_env):
+    """A version trained before monitoring existed: no drift, a message saying to retrain;
+    the realised figures are still computed."""
+    from forecasting.io import read_dataset
+    from forecasting.monitoring.report import ChurnModelInfo, churn_section
+
+    refresh = S.refreshes(monitored_env["store"])[-1]
+    old = ChurnModelInfo(version="1", run_id=None, horizon_days=90, lookback_days=365,
+                         holdout_cutoff=None, data_last_order=None, metrics={}, reference=None)
+    findings = []
+    sec = churn_section(read_dataset(monitored_env["data"]), refresh,
+                        pd.Timestamp("2024-12-31"), {"1": old}, {}, findings)
+    assert sec["drift"] == {}
+    assert sec["realised"]["realised_roc_auc"] > 0.5
+    assert any("no training reference" in f.message and "Retrain" in f.message
+               for f in findings)

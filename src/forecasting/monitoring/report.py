@@ -415,7 +415,9 @@ def summary_text(report: dict[str, Any]) -> str:
             if r:
                 cov = ", ".join(f"{k.split('_')[-1]}% interval held {v:.0f}%"
                                 for k, v in r.items() if k.startswith("realised_coverage"))
-                lines.append(f"  demand v{demand['model_version']} realised over "
+                who = (f"v{demand['model_version']}" if demand.get("model_version")
+                       else "(fitted at refresh time, no registered model)")
+                lines.append(f"  demand {who} realised over "
                              f"{int(r['realised_steps'])} step(s): WAPE {r['realised_wape']:.1f}%"
                              f", bias {r['realised_bias']:+.1f}%; {cov}")
             elif demand.get("realised_note"):
