@@ -14,7 +14,7 @@ from forecasting.monitoring import drift as D
 from forecasting.monitoring import realised as R
 from forecasting.monitoring import store as S
 
-from monitor_store import AS_OF, record_refresh
+from monitor_store import AS_OF
 
 
 @pytest.fixture
@@ -148,15 +148,21 @@ def test_window_not_passed_and_unknown_model_are_said(monitored_env, tmp_path):
     from forecasting.monitoring.report import monitor
 
     store = tmp_path / "store"
+    (store / S.SCORES).mkdir(parents=True)
     full = monitored_env["data"]
-    recent = record_refresh(full, "2024-12-31", store, created=pd.Timestamp("2024-12-31 23:00"))
+    scores = pd.read_parquet(monitored_env["store"] / S.SCORES
+                             / f"{monitored_env['snapshot_id']}.parquet")
+    # a refresh as of 2024-12-01: its window ends 2025-03-01, after the data
+    recent = S.snapshot_id(pd.Timestamp("2024-12-01 23:00"), "2024-12-01")
+    scores.assign(snapshot_id=recent, as_of="2024-12-01").to_parquet(
+        store / S.SCORES / f"{recent}.parquet")
     # a refresh by a version the registry does not hold (e.g. a copied store)
-    scores = pd.read_parquet(store / S.SCORES / f"{recent}.parquet")
     ghost = S.snapshot_id(pd.Timestamp("2024-07-01 01:00"), "2024-07-01")
     scores.assign(model_version="999", snapshot_id=ghost, as_of="2024-07-01").to_parquet(
         store / S.SCORES / f"{ghost}.parquet")
     report = monitor(full, store=store, track=False)
     by_id = {s["snapshot_id"]: s for s in report["refreshes"]}
+    assert list(by_id) == [ghost, recent]  # oldest first
     assert "not complete" in by_id[recent]["churn"]["realised_note"]
     assert by_id[recent]["churn"]["drift"]["psi_score"] >= 0
     assert any("does not hold" in f["message"] and f["snapshot_id"] == ghost

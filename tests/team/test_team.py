@@ -79,38 +79,32 @@ def test_train_promote_score_on_postgres(postgres, team_data, tmp_path, monkeypa
     assert info["demand"].version == "1" and info["demand"].loaded
 
 
-def test_through_an_mlflow_server(mlflow_server, team_data, tmp_path, monkeypatch):
-    """A tracking server on PostgreSQL with its own artifact store: the clients never touch
-    the database or the artifact folder themselves."""
-    _use(monkeypatch, mlflow_server.url, tmp_path)
-    assert main(["train", "churn", str(team_data), *FAST_CHURN]) == 0
-    assert main(["promote", "churn"]) == 0
-    champion = tracking.get_version("churn")
-    assert champion.version == "1"
-    served = tmp_path / "mlartifacts"  # the server's --artifacts-destination
-    assert any(served.rglob("MLmodel")) and any(served.rglob("reference.json"))
-    assert not (tmp_path / "artifacts").exists()  # nothing written beside the client
-    model, ref = tracking.load_model("churn")
-    assert ref.version == "1" and model.features
-    out = tmp_path / "scores.csv"
-    assert main(["score", str(team_data), "--as-of", "2024-12-31", "--out", str(out)]) == 0
-    assert len(pd.read_csv(out)) > 50
-
-
 def _train_process(data: Path, env: dict[str, str], seed: int, log: Path) -> subprocess.Popen:
     args = [sys.executable, "-m", "forecasting", "-q", "train", "churn", str(data),
             "--candidates", "logreg", "--n-cutoffs", "2", "--seed", str(seed)]
     return subprocess.Popen(args, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-def test_two_trainings_at_once_then_a_promotion_while_serving(
-        postgres, team_data, tmp_path, monkeypatch):
-    from forecasting.api.backend import Backend
-    from forecasting.pipelines.snapshot import build_snapshot
+def _minimal_snapshot(folder: Path) -> Path:
+    """A snapshot without scores or forecasts: /models/info reads the registry, not it."""
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text('{"as_of": "2024-12-31", "notes": {}}')
+    pd.DataFrame({"customer_id": ["C00001"], "segment": ["champions"]}).to_parquet(
+        folder / "customers.parquet")
+    pd.DataFrame({"period": ["2024-12"], "kpi": ["orders"], "value": [1.0]}).to_parquet(
+        folder / "kpis.parquet")
+    return folder
 
-    uri = postgres.tracking_uri("team")
+
+def test_two_trainings_at_once_then_a_promotion_while_serving(
+        mlflow_server, team_data, tmp_path, monkeypatch):
+    """Through `mlflow server` (PostgreSQL backend store, its own artifact store): two
+    trainings at the same time each register their version; the API serves the champion
+    from the server; a promotion while it runs is seen by the next load."""
+    from forecasting.api.backend import Backend
+
+    uri = mlflow_server.url
     _use(monkeypatch, uri, tmp_path)
-    tracking.search_runs("churn")  # the schema is created once (as `mlflow server` does)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     logs = [tmp_path / f"train-{i}.log" for i in (1, 2)]
     procs = [_train_process(team_data, env, seed, log) for seed, log in zip((0, 1), logs)]
@@ -125,17 +119,22 @@ def test_two_trainings_at_once_then_a_promotion_while_serving(
         ref = tracking.get_model_version("churn", version)
         assert ref.run_id == run_id and ref.tags.get("status") != "failed"
         assert tracking.load_json_artifact(run_id, "reference.json") is not None
-    # the first becomes champion; the API serves it
+    served = tmp_path / "mlartifacts"  # the server's --artifacts-destination
+    assert len(list(served.rglob("MLmodel"))) == 2
+    assert not (tmp_path / "artifacts").exists()  # the clients wrote no artifact themselves
+    # the first becomes champion; the API serves it from the tracking server
     first = tracking.promote("churn", lambda a, b: (True, "test"), run_id=versions["1"])
     assert first.promoted
-    build_snapshot(team_data, out_dir=tmp_path / "snapshot", horizon=4)
+    model, ref = tracking.load_model("churn")
+    assert ref.version == "1" and model.features
+    snapshot = _minimal_snapshot(tmp_path / "snapshot")
     store = tmp_path / "store"
     (store / "monitor").mkdir(parents=True)
     (store / "monitor" / "latest.json").write_text(
         '{"gauges": {"psi_score": 0.123, "realised_roc_auc": 0.81}, '
         '"latest_snapshot_id": "20240630T230000Z-asof-2024-06-30"}')
     monkeypatch.setenv("FORECASTING_SNAPSHOT_ROOT", str(store))
-    server = _service_fixtures().start_server(tmp_path, tmp_path / "snapshot", uri)
+    server = _service_fixtures().start_server(tmp_path, snapshot, uri)
     try:
         info = httpx.post(server.url + "/models/info", json={}, timeout=30).json()
         assert {m["name"]: m["version"] for m in info["models"]}["churn"] == "1"
@@ -148,8 +147,7 @@ def test_two_trainings_at_once_then_a_promotion_while_serving(
         assert httpx.post(server.url + "/models/info", json={}, timeout=30).status_code == 200
         reload = httpx.post(server.url + "/admin/reload", timeout=60)
         if reload.status_code == 404:  # no hot reload on this branch: a fresh load sees it
-            fresh = {m.name: m for m in Backend(folder=tmp_path / "snapshot")
-                     .model_info().models}
+            fresh = {m.name: m for m in Backend(folder=snapshot).model_info().models}
             assert fresh["churn"].version == "2"
         else:
             assert reload.status_code == 200, reload.text
