@@ -30,6 +30,7 @@ Stages, in the order a data set goes through them:
   train / promote   fit churn or demand models, tracked in MLflow; move the champion alias
   score / forecast / plan / segments / kpis   use the champion models
   serve / demo      the HTTP API; demo runs everything on sample data, then serves
+  monitor           drift and realised performance of past refreshes (PSI, ROC AUC, WAPE)
 
 MLflow: MLFLOW_TRACKING_URI when set, else a SQLite store under ./models.
 Run 'forecasting COMMAND --help' for the options of each command.

@@ -39,15 +39,15 @@ def register(commands, train, promote) -> None:
                     help="drift and realised performance of the refreshes (PSI, ROC AUC, WAPE)",
                     description=DESCRIPTION)
     p.add_argument("data_dir", metavar="DATA_DIR", help="the data set as it is now")
-    p.add_argument("--store", default=None,
+    p.add_argument("--store", default=None, metavar="DIR",
                    help="snapshot store folder (default: FORECASTING_SNAPSHOT_ROOT or "
-                        "models/snapshots)")
-    p.add_argument("--last", type=int, default=12,
+                        "models/snapshots)%(default).0s")
+    p.add_argument("--last", type=int, default=12, metavar="N",
                    help="how many of the latest refreshes to check (0 = all)")
-    p.add_argument("--report", metavar="FILE", help="write the full report as JSON")
-    p.add_argument("--plots", metavar="DIR", help="write PNG figures into this folder")
+    p.add_argument("--report", metavar="FILE", help="write the full report as JSON%(default).0s")
+    p.add_argument("--plots", metavar="DIR", help="write PNG figures into this folder%(default).0s")
     p.add_argument("--no-track", action="store_true",
-                   help="do not log the figures to MLflow")
+                   help="do not log the figures to MLflow%(default).0s")
     add_read_options(p)
     p.set_defaults(handler=_monitor)
 

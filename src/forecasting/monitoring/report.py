@@ -344,10 +344,15 @@ def monitor(data_dir: str | Path, store: str | Path | None = None, last: int = 1
                "demand": demand_section(data, refresh, root, actual_cache, findings)}
         sections.append(sec)
         if track:
-            if sec["churn"]:
-                _log(refresh, "churn", sec["churn"], CHURN_MODEL)
-            if sec["demand"]:
-                _log(refresh, "demand", sec["demand"], DEMAND_MODEL)
+            for family, model_name in (("churn", CHURN_MODEL), ("demand", DEMAND_MODEL)):
+                if sec[family]:
+                    try:
+                        _log(refresh, family, sec[family], model_name)
+                    except Exception as exc:  # the report matters more than the log
+                        findings.append(Finding("warning", refresh.snapshot_id, (
+                            f"could not log the {family} figures to MLflow at "
+                            f"{tracking.tracking_uri()}: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0][:300]}; the report is still written")))
     if not any((s["churn"] or {}).get("realised") for s in sections):
         findings.append(Finding("info", None, (
             f"no refresh's churn label window has passed yet (the data end on "
