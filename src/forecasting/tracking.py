@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -160,9 +161,27 @@ def run(experiment: str, run_name: str | None = None,
             raise
     client = MlflowClient()
     for name, version in _pending_versions:
-        client.set_registered_model_alias(name, CHALLENGER, version)
+        set_alias(name, CHALLENGER, version, client)
         log.info("registered %s version %s as %s", name, version, CHALLENGER)
     _pending_versions.clear()
+
+
+def set_alias(name: str, alias: str, version: str, client: MlflowClient | None = None,
+              attempts: int = 4) -> None:
+    """Point ``alias`` of ``name`` at ``version``, retrying a few times: two processes setting
+    the same alias at the same moment (two trainings of a team ending together) race on the
+    database row, and the loser gets an integrity error; trying again after it settles wins."""
+    client = client or MlflowClient()
+    for attempt in range(attempts):
+        try:
+            client.set_registered_model_alias(name, alias, version)
+            return
+        except MlflowException as exc:
+            if attempt == attempts - 1:
+                raise
+            log.debug("setting %s of %s to %s failed (%s); trying again", alias, name,
+                      version, str(exc).splitlines()[0] if str(exc) else exc)
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -417,7 +436,7 @@ def promote(name: str, decide: Decide, run_id: str | None = None) -> PromotionRe
                                  "promoted" if ok else "rejected")
     client.set_model_version_tag(name, challenger.version, "promotion_reason", reason[:5000])
     if ok:
-        client.set_registered_model_alias(name, CHAMPION, challenger.version)
+        set_alias(name, CHAMPION, challenger.version, client)
     return PromotionResult(promoted=ok, reason=reason, challenger=challenger,
                            champion_before=champion)
 
