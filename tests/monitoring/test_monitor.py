@@ -187,3 +187,16 @@ def test_a_model_without_reference_says_retrain(monitored_env):
     assert sec["realised"]["realised_roc_auc"] > 0.5
     assert any("no training reference" in f.message and "Retrain" in f.message
                for f in findings)
+
+
+def test_a_second_monitor_logs_nothing_new(monitored_env):
+    """Monitoring weekly re-reads the last refreshes; their figures are logged once."""
+    from forecasting import tracking
+    from forecasting.monitoring.report import monitor
+
+    sid = monitored_env["snapshot_id"]
+    monitor(monitored_env["data"])
+    before = tracking.search_runs("monitoring", f"tags.snapshot_id = '{sid}'")
+    monitor(monitored_env["data"])
+    after = tracking.search_runs("monitoring", f"tags.snapshot_id = '{sid}'")
+    assert len(before) == len(after) == 2  # one per family

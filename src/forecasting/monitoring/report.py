@@ -290,6 +290,10 @@ def _log(refresh: S.Refresh, family: str, section: dict[str, Any], model_name: s
     tags = {"snapshot_id": refresh.snapshot_id, "as_of": f"{refresh.as_of:%Y-%m-%d}",
             "family": family, "model_name": model_name,
             "model_version": section.get("model_version") or "unknown"}
+    logged = tracking.search_runs(EXPERIMENT, f"tags.snapshot_id = '{refresh.snapshot_id}' "
+                                              f"and tags.family = '{family}'")
+    if logged and set(logged[0]["metrics"]) >= set(metrics):  # nothing new since last time
+        return
     with tracking.run(EXPERIMENT, run_name=f"{family}-{refresh.snapshot_id}", tags=tags):
         tracking.log_metrics(metrics)
         if section.get("calibration") is not None:
