@@ -70,9 +70,13 @@ def test_training_saves_the_reference(monitored_env):
     champion = tracking.get_version("churn")
     reference = tracking.load_json_artifact(champion.run_id, "reference.json")
     assert reference is not None and "score" in reference
-    assert "recency_days" in " ".join(reference["features"]) or len(reference["features"]) > 5
     model, _ = tracking.load_model("churn")
+    assert set(reference["features"]) == set(model.features)  # every feature it scores
     assert model.info["reference"]["score"] == reference["score"]
+    score = reference["score"]
+    assert len(score["shares"]) == len(score["edges"]) + 2  # bins + missing
+    assert sum(score["shares"]) == pytest.approx(1.0)
+    assert reference["holdout_cutoff"] == champion.params["holdout_cutoff"]
 
 
 def test_monitor_reports_drift_and_realised_auc(monitored_env, tmp_path, capsys):
