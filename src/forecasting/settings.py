@@ -4,11 +4,12 @@
 |---|---|---|
 | ``FORECASTING_MODELS_DIR`` | local MLflow store, artifacts and the serving snapshot | ``./models`` |
 | ``MLFLOW_TRACKING_URI`` | any MLflow tracking server | a SQLite store in the models folder |
-| ``FORECASTING_SNAPSHOT_ROOT`` | the snapshot store: versions, ``CURRENT``, history | ``<models>/snapshots`` |
+| ``FORECASTING_SNAPSHOT_ROOT`` | the snapshot store: versions, ``CURRENT``, score and forecast history, monitor reports | ``<models>/snapshots`` |
 | ``FORECASTING_SNAPSHOT_DIR`` | a fixed snapshot folder served as is (no new versions) | none: the store's ``CURRENT`` |
 | ``FORECASTING_RELOAD_SECONDS`` | how often the API looks for a new snapshot or champion | 30 |
 | ``FORECASTING_API_KEY`` | required key of every endpoint but health and OpenAPI | none |
 | ``FORECASTING_API_WORKERS`` | API worker processes | 1 |
+| ``FORECASTING_ARTIFACT_ROOT`` | artifacts of new experiments when ``MLFLOW_TRACKING_URI`` is a database (``postgresql+psycopg2://...``) rather than a server | ``<models>/artifacts`` |
 
 :func:`current` reads them when called (a test or a command that sets one sees it at once);
 nothing else in the package reads the environment.
@@ -46,6 +47,7 @@ SNAPSHOT_ROOT_ENV = "FORECASTING_SNAPSHOT_ROOT"
 RELOAD_SECONDS_ENV = "FORECASTING_RELOAD_SECONDS"
 API_KEY_ENV = "FORECASTING_API_KEY"
 API_WORKERS_ENV = "FORECASTING_API_WORKERS"
+ARTIFACT_ROOT_ENV = "FORECASTING_ARTIFACT_ROOT"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Settings:
     api_key: str | None
     api_workers: int
     reload_seconds: float  # the API's polling interval for new snapshots and champions
+    artifact_root: Path = Path("models/artifacts")
 
 
 def current(environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,4 +91,5 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         api_key=env.get(API_KEY_ENV) or None,
         api_workers=n_workers,
         reload_seconds=reload_seconds,
+        artifact_root=Path(env.get(ARTIFACT_ROOT_ENV) or models / "artifacts"),
     )

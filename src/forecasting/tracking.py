@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -96,16 +97,45 @@ def _client() -> MlflowClient:
     return MlflowClient()
 
 
+def is_server(uri: str) -> bool:
+    """Whether ``uri`` is a tracking server (it stores artifacts itself) rather than a
+    database this process writes to directly."""
+    return uri.split(":", 1)[0] in ("http", "https", "databricks")
+
+
+def artifact_location(name: str, uri: str | None = None) -> str | None:
+    """Where experiment ``name`` keeps its artifacts when this process creates it.
+
+    * a tracking server (``http://...``): None, the server decides (``--artifacts-destination``);
+    * the local SQLite store: ``artifacts/<name>`` beside the database file;
+    * a database written directly (``postgresql+psycopg2://...``, ``mysql://...``):
+      ``FORECASTING_ARTIFACT_ROOT/<name>`` (default ``<models>/artifacts``) -- MLflow's own
+      default would be ``./mlruns`` under whatever folder the command runs in, which another
+      machine of the team cannot read.
+    """
+    uri = uri or tracking_uri()
+    if is_server(uri):
+        return None
+    if uri.startswith("sqlite:///"):  # a local store: artifacts beside the database file
+        return (Path(uri[len("sqlite:///"):]).parent / "artifacts" / name).as_uri()
+    root = settings.current().artifact_root
+    if "://" in str(root):  # already a URI (s3://, gs://, file:///...)
+        return f"{str(root).rstrip('/')}/{name}"
+    return (Path(root).resolve() / name).as_uri()
+
+
 def _experiment_id(name: str) -> str:
     client = _client()
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         return exp.experiment_id
-    location = None
-    uri = tracking_uri()
-    if uri.startswith("sqlite:///"):  # a local store: artifacts beside the database file
-        location = (Path(uri[len("sqlite:///"):]).parent / "artifacts" / name).as_uri()
-    return client.create_experiment(name, artifact_location=location)
+    try:
+        return client.create_experiment(name, artifact_location=artifact_location(name))
+    except MlflowException:  # another process (a second training run) created it meanwhile
+        exp = client.get_experiment_by_name(name)
+        if exp is None:
+            raise
+        return exp.experiment_id
 
 
 @contextlib.contextmanager
@@ -132,9 +162,27 @@ def run(experiment: str, run_name: str | None = None,
             raise
     client = MlflowClient()
     for name, version in _pending_versions:
-        client.set_registered_model_alias(name, CHALLENGER, version)
+        set_alias(name, CHALLENGER, version, client)
         log.info("registered %s version %s as %s", name, version, CHALLENGER)
     _pending_versions.clear()
+
+
+def set_alias(name: str, alias: str, version: str, client: MlflowClient | None = None,
+              attempts: int = 4) -> None:
+    """Point ``alias`` of ``name`` at ``version``, retrying a few times: two processes setting
+    the same alias at the same moment (two trainings of a team ending together) race on the
+    database row, and the loser gets an integrity error; trying again after it settles wins."""
+    client = client or MlflowClient()
+    for attempt in range(attempts):
+        try:
+            client.set_registered_model_alias(name, alias, version)
+            return
+        except MlflowException as exc:
+            if attempt == attempts - 1:
+                raise
+            log.debug("setting %s of %s to %s failed (%s); trying again", alias, name,
+                      version, str(exc).splitlines()[0] if str(exc) else exc)
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -312,6 +360,26 @@ def alias_version(name: str, alias: str = CHAMPION) -> str | None:
                                f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
+def get_model_version(name: str, version: str) -> ModelRef | None:
+    """Version ``version`` of ``name`` with its run's params and metrics, or None."""
+    client = _client()
+    try:
+        return _ref(client.get_model_version(name, str(version)))
+    except MlflowException:
+        return None
+
+
+def load_json_artifact(run_id: str, artifact_path: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run (e.g. a churn model's ``reference.json``), or None when the
+    run has no such file."""
+    configure()
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{artifact_path}")
+    except (MlflowException, OSError) as exc:
+        log.debug("no artifact %s in run %s: %s", artifact_path, run_id, exc)
+        return None
+
+
 def version_of_run(name: str, run_id: str) -> ModelRef | None:
     """The version of ``name`` registered by ``run_id``, or None."""
     client = _client()
@@ -393,6 +461,19 @@ def promote(name: str, decide: Decide, run_id: str | None = None) -> PromotionRe
                                  "promoted" if ok else "rejected")
     client.set_model_version_tag(name, challenger.version, "promotion_reason", reason[:5000])
     if ok:
-        client.set_registered_model_alias(name, CHAMPION, challenger.version)
+        set_alias(name, CHAMPION, challenger.version, client)
     return PromotionResult(promoted=ok, reason=reason, challenger=challenger,
                            champion_before=champion)
+
+
+def search_runs(experiment: str, filter_string: str = "") -> list[dict[str, Any]]:
+    """Runs of ``experiment`` matching an MLflow filter (e.g. ``tags.snapshot_id = 'x'``),
+    newest first: ``run_id``, ``tags``, ``metrics``, ``params``."""
+    client = _client()
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    runs = client.search_runs([exp.experiment_id], filter_string=filter_string,
+                              order_by=["attributes.start_time DESC"])
+    return [{"run_id": r.info.run_id, "tags": dict(r.data.tags), "metrics": dict(r.data.metrics),
+             "params": dict(r.data.params)} for r in runs]

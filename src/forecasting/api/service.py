@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from http import HTTPStatus
 
 import bentoml
+from prometheus_client import Gauge
 from starlette.responses import JSONResponse, Response
 
 from forecasting import settings
@@ -33,8 +35,57 @@ from forecasting.api.backend import Backend
 from forecasting.api.batcher import RowBatcher
 from forecasting.api.guard import ApiGuard, install_log_filter
 from forecasting.errors import ForecastingError
+from forecasting.monitoring.store import latest_report_path, read_gauges
 
 log = logging.getLogger("forecasting.api.service")
+
+MONITOR_POLL_SECONDS = 30.0  # how often a worker re-reads the monitor's latest.json
+
+# prometheus_client directly, as BentoML 1.4 asks (bentoml.metrics is deprecated); BentoML's
+# /metrics collects it across worker processes (multiprocess mode: the latest value wins)
+MONITOR_GAUGE = Gauge(
+    name="forecasting_monitor",
+    documentation="latest 'forecasting monitor' figures: psi_score, psi_<feature>, "
+                  "realised_roc_auc, realised_brier, realised_lift_top_decile, demand_realised_*",
+    labelnames=["metric"],
+    multiprocess_mode="mostrecent",
+)
+
+
+class MonitorGauges:
+    """Publishes ``<store>/monitor/latest.json`` on /metrics; re-read when the file changes
+    (checked every ``MONITOR_POLL_SECONDS`` by a daemon thread)."""
+
+    def __init__(self, interval: float = MONITOR_POLL_SECONDS):
+        self.path = latest_report_path()
+        self.mtime: float | None = None
+        self.published: set[str] = set()
+        self.interval = interval
+        self.update()
+        threading.Thread(target=self._poll, name="monitor-gauges", daemon=True).start()
+
+    def update(self) -> None:
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return
+        if mtime == self.mtime:
+            return
+        gauges, snapshot = read_gauges(self.path)
+        for name in self.published - set(gauges):
+            MONITOR_GAUGE.labels(metric=name).set(float("nan"))
+        for name, value in gauges.items():
+            MONITOR_GAUGE.labels(metric=name).set(value)
+        self.published, self.mtime = set(gauges), mtime
+        log.info("published %d monitor figure(s) of %s on /metrics", len(gauges), snapshot)
+
+    def _poll(self) -> None:
+        stop = threading.Event()
+        while not stop.wait(self.interval):
+            try:
+                self.update()
+            except Exception:  # never let a bad file stop the thread
+                log.exception("could not read the monitor report %s", self.path)
 
 
 def _error(status: HTTPStatus, message: str) -> JSONResponse:
@@ -101,6 +152,7 @@ class ForecastingService:
         _log_to_stderr()
         self.backend = None
         self.problem = None
+        self.monitor = MonitorGauges()
         try:
             _counters()
             self.backend = Backend(require=False, on_event=_count)

@@ -41,6 +41,7 @@ from forecasting.dataset import Dataset
 from forecasting.errors import ForecastingError
 from forecasting.features import build_features
 from forecasting.labels import churn_labels, cutoff_plan
+from forecasting.monitoring.drift import build_reference
 from forecasting.schema import CUSTOMER_ID, ORDER_DATE
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
     ids_holdout: np.ndarray | None = None  # row ids of y_holdout (the gate pairs on them)
     candidates: pd.DataFrame | None = None  # every candidate's validation + holdout/CV figures
+    reference: dict | None = None  # drift reference (forecasting.monitoring.drift)
 
 
 def baseline_models(features: pd.DataFrame, seed: int) -> dict[str, object]:
@@ -176,12 +178,18 @@ def train_time_based(data: Dataset, config: ChurnConfig | None = None,
                                    "holdout_fingerprint", "rows_train", "rows_holdout",
                                    "chosen_candidate", "choice_reason")}
     info["metrics"] = metrics
+    # what `forecasting monitor` compares each refresh with: the features the model learned
+    # from and the probabilities it gives customers it never saw
+    reference = build_reference(everything.X, proba["model"])
+    reference["holdout_cutoff"] = f"{holdout_cutoff:%Y-%m-%d}"
+    info["reference"] = reference
     model = ChurnModel(fit.final, list(holdout.X.columns), config.to_dict(), kind="time",
                        info=info, id_column=CUSTOMER_ID)
     return TrainResult(model=model, metrics=metrics, params=params, y_holdout=holdout.y,
                        proba_holdout=proba, fingerprint=fingerprint,
                        ids_holdout=holdout.X.index.astype(str).to_numpy(),
-                       candidates=candidate_table(fit, metrics, "holdout"))
+                       candidates=candidate_table(fit, metrics, "holdout"),
+                       reference=reference)
 
 
 @dataclass

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 FINGERPRINT_TAG = "holdout_fingerprint"
 PREDICTIONS_ARTIFACT = "holdout_predictions.parquet"  # the gate pairs champion and challenger
+REFERENCE_ARTIFACT = "reference.json"  # the monitor's drift reference (also in model.info)
 
 
 def predictions_table(result) -> pd.DataFrame:
@@ -61,6 +62,8 @@ def log_training(result, model_name: str, input_example: pd.DataFrame,
         if result.candidates is not None:
             tracking.log_table(result.candidates, "candidates.csv")
         tracking.log_table(predictions_table(result), PREDICTIONS_ARTIFACT)
+        if getattr(result, "reference", None) is not None:
+            tracking.log_dict(result.reference, REFERENCE_ARTIFACT)
         prefix = "holdout" if result.mode == "time" else "cv_out_of_fold"
         for path, fig in all_figures(result.y_holdout, result.proba_holdout, importance,
                                      prefix).items():

@@ -31,6 +31,7 @@ Stages, in the order a data set goes through them:
   score / forecast / plan / segments / kpis   use the champion models
   refresh           re-score into a new snapshot version; a running API picks it up
   serve / demo      the HTTP API; demo runs everything on sample data, then serves
+  monitor           drift and realised performance of past refreshes (PSI, ROC AUC, WAPE)
 
 MLflow: MLFLOW_TRACKING_URI when set, else a SQLite store under ./models.
 Run 'forecasting COMMAND --help' for the options of each command.
