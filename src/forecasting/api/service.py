@@ -24,6 +24,7 @@ from forecasting.api import models as M
 from forecasting.api.backend import Backend
 from forecasting.api.batcher import RowBatcher
 from forecasting.api.guard import ApiGuard, install_log_filter
+from forecasting.api.page import create_app as create_page
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.api.service")
@@ -43,6 +44,12 @@ def _answer(fn, *args):
         return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
 
 
+# the web page at / (same port, same API key); each worker's service instance plugs its
+# backend in, read per request so a reloaded snapshot shows at once
+PAGE = create_page()
+
+
+@bentoml.asgi_app(PAGE, path="/", name="page")
 @bentoml.service(name="forecasting", traffic={"timeout": 60},
                  workers=settings.current().api_workers, threads=4,
                  logging={"access": {"enabled": False}})
@@ -59,6 +66,7 @@ class ForecastingService:
         except ForecastingError as exc:  # keep running: /readyz says why it is not ready
             self.problem = str(exc)
             log.error("not ready: %s", exc)
+        PAGE.state.backend_of = lambda: self.backend
 
     def __is_ready__(self) -> bool:
         return self.backend is not None and self.backend.ready

@@ -8,6 +8,10 @@ A snapshot is a folder (default ``models/serving``, or ``FORECASTING_SNAPSHOT_DI
 * ``kpis.parquet``      -- the KPI table (overall, per segment, per customer)
 * ``forecasts.parquet`` -- demand forecasts per product with intervals
 * ``history.parquet``   -- the demand history the forecasts came from (for production plans)
+* ``customer_events.parquet`` -- orders per month, complaints and surveys per customer (the
+  web page's customer view, :mod:`forecasting.analytics.events`)
+* ``customer_attributes.parquet`` -- the customers table's attributes (region, tier, ...)
+* ``products.parquet``  -- the products table, when the data set has one
 * ``meta.json``         -- as-of date, data folder, model versions and notes
 
 The customer features are built once (as of the date, with the churn model's lookback) and
@@ -26,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting import settings, tracking
+from forecasting.analytics.events import customer_events
 from forecasting.analytics.followup import followup_list
 from forecasting.analytics.kpis import kpi_table
 from forecasting.analytics.segments import SegmentConfig, segments
@@ -96,6 +101,15 @@ def demand_part(data: Dataset, meta: dict, horizon: int, freq: str, levels,
     return fc, history
 
 
+def write_page_tables(data: Dataset, as_of: pd.Timestamp, folder: Path) -> None:
+    """What only the web page reads: customer events, customer attributes, products."""
+    write_table(customer_events(data, as_of), folder / "customer_events.parquet")
+    if data.customers is not None:
+        write_table(data.customers, folder / "customer_attributes.parquet")
+    if data.products is not None:
+        write_table(data.products, folder / "products.parquet")
+
+
 def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
                    horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
                    levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
@@ -136,6 +150,7 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
     write_table(seg.drop(columns="reasons", errors="ignore"), tmp / "customers.parquet")
     write_table(follow, tmp / "followup.parquet")
     write_table(kpi_table(data), tmp / "kpis.parquet")
+    write_page_tables(data, as_of, tmp)
     demand = demand_part(data, meta, horizon, freq, levels, churn_adjust)
     if demand is not None:
         write_table(demand[0], tmp / "forecasts.parquet")
