@@ -102,7 +102,7 @@ def site(tmp_path_factory, chromium_path):
 
     helpers = _load_server_helpers()
     tmp = tmp_path_factory.mktemp("page")
-    data = sample.generate(customers=250, products=6, start="2024-01-01", end="2025-06-30",
+    data = sample.generate(customers=200, products=10, start="2024-01-01", end="2025-06-30",
                            seed=7)
     data.customers["region"] = data.customers["region"].map(REGIONS_ZH)
     data.products["category"] = data.products["category"].map(CATEGORIES_ZH)

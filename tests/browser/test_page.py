@@ -75,9 +75,13 @@ def test_planner_picks_a_product_sees_bands_and_the_plan_of_the_api(page, site, 
     for series in ("History", "Forecast"):
         d = chart.query_selector(f"path[data-series='{series}']").get_attribute("d")
         assert d.count("L") >= 5, series
-    # the 95 % band is wider than the 80 % band at every period, as the API's numbers say
-    w95, w80 = _band_heights(chart, "95 % interval"), _band_heights(chart, "80 % interval")
-    assert all(a >= b >= 0 for a, b in zip(w95, w80)) and sum(w95) > sum(w80) > 0
+    # each band's height is the API's interval width on one scale, and the 95 % band is
+    # wider than the 80 % band
+    px = {lv: _band_heights(chart, f"{lv} % interval") for lv in (80, 95)}
+    width = {lv: [p["hi"][str(lv)] - p["lo"][str(lv)] for p in fc] for lv in (80, 95)}
+    scale = [a / b for lv in (80, 95) for a, b in zip(px[lv], width[lv]) if b > 1e-6]
+    assert scale and max(scale) == pytest.approx(min(scale), rel=1e-3)
+    assert sum(width[95]) > sum(width[80]) > 0 and sum(px[95]) > sum(px[80]) > 0
     assert "80 %" in page.inner_text("#forecast-chart .legend")
 
     page.fill("#on-hand", "40")

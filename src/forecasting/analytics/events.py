@@ -18,8 +18,8 @@ Example:
     ...         ["2024-01-03", "2024-01-20", "2024-03-01"]),
     ...     "quantity": [1, 2, 1], "amount": [10.0, 20.0, 5.0]})
     >>> ev = customer_events(Dataset(orders=orders), "2024-02-28")
-    >>> ev[["event", "date", "orders", "revenue"]].to_string(index=False)
-    ' event       date  orders  revenue\\n orders 2024-01-01       2     30.0'
+    >>> ev[["event", "date", "orders", "revenue"]].values.tolist()
+    [['orders', Timestamp('2024-01-01 00:00:00'), 2.0, 30.0]]
 """
 
 from __future__ import annotations

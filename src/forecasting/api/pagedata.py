@@ -280,7 +280,9 @@ class PageData:
                            for d, y in zip(pd.to_datetime(g[DS]), g[Y])]}
 
     def segment_summary(self) -> list[dict]:
-        t = self.table
+        """Customers, revenue to date, its share and value at risk per segment (customers
+        without an order in the window have no segment: counted as "no recent orders")."""
+        t = self.table.assign(segment=self.table["segment"].fillna("no recent orders"))
         rev = "revenue_to_date" if "revenue_to_date" in t else None
         g = t.groupby("segment", sort=False).agg(
             customers=("segment", "size"),

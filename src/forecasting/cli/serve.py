@@ -21,7 +21,8 @@ def register(commands, train, promote) -> None:
                     "segment and forecast that data set as of --as-of (default: its last day) "
                     "and write the snapshot the API answers from; without it, serve the "
                     "existing snapshot (models/serving). Set FORECASTING_API_KEY to require "
-                    "an API key. OpenAPI: http://HOST:PORT/docs.json")
+                    "an API key. Web page for planners, account managers and managers: "
+                    "http://HOST:PORT/ ; OpenAPI: http://HOST:PORT/docs.json")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=3000, help="port to listen on")
     p.add_argument("--data", default=None, help="data set folder to build the snapshot from")
@@ -53,8 +54,8 @@ def _serve(args) -> int:
         raise ForecastingError(
             f"no scored snapshot in {snapshot_dir()}: run 'forecasting serve --data DATA_DIR' "
             f"(scores that data set with the champion models first) or 'forecasting demo'")
-    log.info("serving on http://%s:%d (OpenAPI at /docs.json); Ctrl+C stops it",
-             args.host, args.port)
+    log.info("serving on http://%s:%d (web page at /, OpenAPI at /docs.json); Ctrl+C stops "
+             "it", args.host, args.port)
     try:
         env = {**os.environ, settings.API_WORKERS_ENV: str(args.workers)}
         return subprocess.call(bentoml_command(args.host, args.port), env=env)
