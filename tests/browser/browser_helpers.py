@@ -18,10 +18,10 @@ def sign_in(tab, site, key: str | None = None) -> None:
     tab.click("#signin-form button[type=submit]")
 
 
-def shot(tab, folder: Path, name: str) -> Path:
-    """A full-page screenshot of what the person sees now."""
+def shot(tab, folder: Path, name: str, full_page: bool = True) -> Path:
+    """A screenshot of what the person sees now (the whole page, or the screen)."""
     path = Path(folder) / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=True)
+    tab.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -223,6 +223,6 @@ def test_tablet_width_keyboard_and_labels(browser, site, shots):
         tab.keyboard.press("Enter")  # the account manager tab, by keyboard
         tab.wait_for_selector("#customer-table tbody tr")
         assert tab.get_attribute("nav button[data-view=accounts]", "aria-current") == "page"
-        shot(tab, shots, "tablet_accounts")
+        shot(tab, shots, "tablet_accounts", full_page=False)
     finally:
         context.close()

@@ -117,6 +117,15 @@ def index(request: Request) -> HTMLResponse:
                         headers={"Cache-Control": "no-cache"})
 
 
+def warm(backend) -> None:
+    """Read the page's tables of ``backend``'s snapshot now (at start-up), so the first
+    visitor does not wait for them; a problem is logged, the API keeps serving."""
+    try:
+        page_data(backend.folder, backend.meta)
+    except Exception as exc:  # the page then answers 5xx with the reason, the API is unaffected
+        log.error("web page tables of %s not loaded: %s", backend.folder, exc)
+
+
 def create_app(backend_of: Callable[[], object] = lambda: None) -> Starlette:
     """The page's ASGI app; ``backend_of()`` returns the service's current Backend (or None
     while it is not loaded), read on every request so a reloaded snapshot shows at once."""

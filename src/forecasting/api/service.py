@@ -24,7 +24,7 @@ from forecasting.api import models as M
 from forecasting.api.backend import Backend
 from forecasting.api.batcher import RowBatcher
 from forecasting.api.guard import ApiGuard, install_log_filter
-from forecasting.api.page import create_app as create_page
+from forecasting.api.page import create_app as create_page, warm as warm_page
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.api.service")
@@ -63,6 +63,7 @@ class ForecastingService:
         try:
             self.backend = Backend()
             self.batcher = RowBatcher(self.backend.score_row_batches)
+            warm_page(self.backend)
         except ForecastingError as exc:  # keep running: /readyz says why it is not ready
             self.problem = str(exc)
             log.error("not ready: %s", exc)
