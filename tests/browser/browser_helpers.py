@@ -29,3 +29,18 @@ def expect_no_errors(tab) -> None:
     """No console error, no uncaught exception, no error line on the page."""
     assert tab.console.errors == [], tab.console.errors
     assert tab.inner_text("#status").strip() == ""
+
+
+def platform_fonts(tab, selector: str) -> dict[str, int]:
+    """The fonts Chromium actually used to draw the text of ``selector`` (family -> glyphs),
+    from the DevTools protocol: a missing CJK font shows as a fallback or no glyphs."""
+    cdp = tab.context.new_cdp_session(tab)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        return {f["familyName"]: f["glyphCount"] for f in fonts}
+    finally:
+        cdp.detach()

@@ -1,10 +1,11 @@
 // Account manager view: customers ranked by value at risk, filters, one customer's page.
-import { api, text } from "./client.js";
+import { api, showError, text } from "./client.js";
 import { fmt, lineChart } from "./chart.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 25;
 let offset = 0, total = 0, asked = 0;
+let wired = false; // event listeners are added once, even after a sign-out and sign-in
 
 const NAMES = { segment: "Segment", risk_band: "Risk band", region: "Region", tier: "Tier", industry: "Industry" };
 const title = (k) => NAMES[k] || k.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -27,11 +28,16 @@ export async function showAccounts(state) {
     div.append(text("label", title(key), { for: `filter-${key}` }), sel);
     form.appendChild(div);
   }
-  form.addEventListener("change", () => { offset = 0; loadList(); });
-  form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; loadList(); });
-  $("#filter-q").addEventListener("input", debounce(() => { offset = 0; loadList(); }, 250));
-  $("#prev-page").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); loadList(); });
-  $("#next-page").addEventListener("click", () => { if (offset + PAGE < total) { offset += PAGE; loadList(); } });
+  offset = 0;
+  if (wired) { await loadList(); return; }
+  wired = true;
+  const reload = () => { offset = 0; loadList().catch(showError); };
+  form.addEventListener("change", reload);
+  form.addEventListener("submit", (e) => { e.preventDefault(); reload(); });
+  const typed = debounce(reload, 250);
+  form.addEventListener("input", (e) => { if (e.target.name === "q") typed(); });
+  $("#prev-page").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); loadList().catch(showError); });
+  $("#next-page").addEventListener("click", () => { if (offset + PAGE < total) { offset += PAGE; loadList().catch(showError); } });
   $("#back-to-list").addEventListener("click", () => {
     $("#customer-detail").hidden = true; $("#customer-list-panel").hidden = false;
   });
@@ -61,7 +67,7 @@ async function loadList() {
     tr.dataset.customerId = r.customer_id;
     const open = text("button", r.name ? `${r.name} (${r.customer_id})` : r.customer_id,
       { type: "button", class: "secondary", "aria-label": `Open customer ${r.customer_id}` });
-    open.addEventListener("click", (e) => { e.stopPropagation(); openCustomer(r.customer_id); });
+    open.addEventListener("click", (e) => { e.stopPropagation(); openCustomer(r.customer_id).catch(showError); });
     const who = document.createElement("td");
     who.appendChild(open);
     const attrs = Object.keys(NAMES).filter((k) => !["segment", "risk_band"].includes(k) && r[k]).map((k) => r[k]);
@@ -75,7 +81,7 @@ async function loadList() {
       text("td", fmt(r.value_at_risk_12m, 0), { class: "num" }),
       text("td", r.churn_probability === null ? "–" : `${(100 * r.churn_probability).toFixed(1)} %`, { class: "num" }),
       band, text("td", r.segment || "–", { "data-field": "segment" }), reasons);
-    tr.addEventListener("click", () => openCustomer(r.customer_id));
+    tr.addEventListener("click", () => openCustomer(r.customer_id).catch(showError));
     tbody.appendChild(tr);
   }
   const shown = body.rows.length ? `${offset + 1}–${offset + body.rows.length}` : "0";

@@ -41,7 +41,11 @@ function signOut(message) {
 }
 
 async function start() {
+  // the first view's product list is asked for together with the session
+  const products = api("GET", "/ui/api/products");
+  products.catch(() => {}); // its error, if any, is reported by the view that awaits it
   const session = await api("GET", "/ui/api/session");
+  state.products = products;
   state.session = session;
   const s = session;
   $("#snapshot").textContent = `Snapshot as of ${s.as_of} · ${s.customers.toLocaleString("en")} customers · `

@@ -46,3 +46,9 @@ export function csvDownload(filename, rows) {
   document.body.appendChild(a); a.click(); a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/** Shows an error of a user action in the page's alert line (never only in the console). */
+export function showError(err) {
+  const el = document.querySelector("#status");
+  if (el) el.textContent = err && err.message ? err.message : String(err);
+}

@@ -1,10 +1,11 @@
 // Planner view: find a product, its history and forecast with 80/95 % bands, the plan.
-import { api, csvDownload, text } from "./client.js";
+import { api, csvDownload, showError, text } from "./client.js";
 import { fmt, lineChart } from "./chart.js";
 
 const $ = (sel) => document.querySelector(sel);
 let products = [];
 let current = { pid: null, history: [], points: [], plan: null, levels: [80, 95] };
+let wired = false; // event listeners are added once, even after a sign-out and sign-in
 let asked = 0, planAsked = 0; // answers to older requests are dropped: the newest one wins
 
 const PLAN_COLUMNS = [
@@ -33,7 +34,7 @@ function fillSelect(filter) {
 }
 
 export async function showPlanner(state) {
-  const body = await api("GET", "/ui/api/products");
+  const body = await (state.products || api("GET", "/ui/api/products"));
   products = body.rows;
   const spec = state.session.forecast;
   if (!spec) {
@@ -41,12 +42,17 @@ export async function showPlanner(state) {
   }
   current.spec = spec;
   fillSelect("");
+  if (!wired) wire();
+  if (products.length && spec) await selectProduct(current.pid || products[0].product_id);
+}
+
+function wire() {
+  wired = true;
   $("#product-search").addEventListener("input", (e) => fillSelect(e.target.value));
-  $("#product-select").addEventListener("change", (e) => selectProduct(e.target.value));
-  $("#plan-form").addEventListener("submit", (e) => { e.preventDefault(); updatePlan(); });
-  $("#service-level").addEventListener("change", () => updatePlan());
+  $("#product-select").addEventListener("change", (e) => selectProduct(e.target.value).catch(showError));
+  $("#plan-form").addEventListener("submit", (e) => { e.preventDefault(); updatePlan().catch(showError); });
+  $("#service-level").addEventListener("change", () => updatePlan().catch(showError));
   $("#csv-download").addEventListener("click", downloadCsv);
-  if (products.length && spec) await selectProduct(products[0].product_id);
 }
 
 async function selectProduct(pid) {
@@ -58,6 +64,8 @@ async function selectProduct(pid) {
   const levels = (spec.levels || [80, 95]).filter((l) => l === 80 || l === 95);
   current.levels = levels.length ? levels : spec.levels;
   const ticket = ++asked;
+  const plan = updatePlan(); // the plan needs no forecast from the page: asked at the same time
+  plan.catch(() => {}); // reported once, where it is awaited below
   const [hist, fc] = await Promise.all([
     api("GET", `/ui/api/products/${encodeURIComponent(pid)}/history`),
     api("POST", "/demand/forecast", { product_ids: [pid], horizon: spec.horizon, freq: spec.freq, levels: current.levels }),
@@ -66,7 +74,7 @@ async function selectProduct(pid) {
   current.history = hist.points;
   current.points = fc.points;
   drawForecast(p);
-  await updatePlan();
+  await plan;
 }
 
 function drawForecast(p) {
