@@ -50,7 +50,8 @@ function axes(svg, x, y, width, height, xs, yTicks, xFmt) {
   const every = Math.max(1, Math.ceil(xs.length / Math.max(2, Math.floor((width - 80) / 70))));
   xs.forEach((v, i) => {
     if (i % every !== 0) return;
-    const lab = el("text", { x: x(i), y: height - 8, "text-anchor": "middle" }, g);
+    const edge = x(i) > width - PAD.right - 30 ? "end" : "middle"; // keep the last label inside
+    const lab = el("text", { x: x(i), y: height - 8, "text-anchor": edge }, g);
     lab.textContent = xFmt(v);
   });
 }
