@@ -18,3 +18,9 @@ def pytest_collect_file(file_path: Path, parent):
             and file_path.name != "__main__.py"):  # importing it would run the command line
         return DoctestModule.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshots-to", default=None, metavar="DIR",
+                     help="copy the browser tests' screenshots (tests/browser) to DIR, e.g. "
+                          "docs/screenshots for the README")

@@ -38,6 +38,7 @@ def test_demo_writes_every_output_and_prints_curl_calls(demo):
     assert scores["churn_probability"].astype(float).between(0, 1).all()
     assert scores["reason_1"].notna().any()
     assert "curl -s -X POST http://127.0.0.1:3000/churn/score" in r.stdout
+    assert "Open the web page: http://127.0.0.1:3000/" in r.stdout
     churn = json.loads((out / "churn.json").read_text())
     assert churn["metrics"]["holdout_roc_auc"] > 0.6
     current = store.current_snapshot_dir(tmp / "models" / "snapshots")
@@ -79,6 +80,12 @@ def test_api_serves_the_demo_champions(demo, server_factory):
         plan = {row["product_id"]: row for row in r.json()["rows"]}
         assert plan["P001"]["recommended_quantity"] > 0
         assert plan["P002"]["recommended_quantity"] == 0
+        page = httpx.get(server.url + "/ui/api/customers", params={"limit": 5}).json()
+        assert page["rows"] and all(r["risk_band"] and r["reasons"] for r in page["rows"])
+        top = page["rows"][0]
+        scored = post("/churn/score", {"customer_ids": [top["customer_id"]]}).json()["items"][0]
+        assert top["reasons"] == [x["text"] for x in scored["reasons"]][:3]  # the model's words
+        assert top["risk_band"] == scored["risk_band"]
         info = post("/models/info", {}).json()
         assert all(m["loaded"] and m["version"] for m in info["models"])
         assert info["snapshot_id"] == store.current_id(tmp / "models" / "snapshots")

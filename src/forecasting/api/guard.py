@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 # endpoints that answer without a key: health and the API description
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/docs.json",
                         "/schema.json", "/"})
-OPEN_PREFIXES = ("/static_content", "/assets")
+OPEN_PREFIXES = ("/static_content", "/assets", "/ui/static")  # the page's own files: public
 
 
 def _json_error(status: int, message: str, **extra) -> tuple[dict, list, bytes]:

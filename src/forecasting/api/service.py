@@ -34,6 +34,7 @@ from forecasting.api import models as M
 from forecasting.api.backend import Backend
 from forecasting.api.batcher import RowBatcher
 from forecasting.api.guard import ApiGuard, install_log_filter
+from forecasting.api.page import create_app as create_page, warm as warm_page
 from forecasting.errors import ForecastingError
 from forecasting.monitoring.store import latest_report_path, read_gauges
 
@@ -141,6 +142,12 @@ def _count(kind: str, part: str) -> None:
     _counters()[kind].labels(part=part).inc()
 
 
+# the web page at / (same port, same API key); each worker's service instance plugs its
+# backend in, read per request so a reloaded snapshot shows at once
+PAGE = create_page()
+
+
+@bentoml.asgi_app(PAGE, path="/", name="page")
 @bentoml.service(name="forecasting", traffic={"timeout": 60},
                  workers=settings.current().api_workers, threads=4,
                  logging={"access": {"enabled": False}})
@@ -160,9 +167,11 @@ class ForecastingService:
             if not self.backend.ready:  # keep running: /readyz says why it is not ready
                 log.error("not ready: %s", self.backend.problem)
             self.backend.start_polling(settings.current().reload_seconds)
+            warm_page(self.backend)
         except ForecastingError as exc:  # keep running: /readyz says why it is not ready
             self.problem = str(exc)
             log.error("not ready: %s", exc)
+        PAGE.state.backend_of = lambda: self.backend
 
     def __is_ready__(self) -> bool:
         return self.backend is not None and self.backend.ready

@@ -16,6 +16,8 @@ from forecasting.errors import ForecastingError
 log = logging.getLogger("forecasting.cli.demo")
 
 CURL = """\
+Open the web page: http://{host}:{port}/  (planner, account manager, manager, models;
+  with FORECASTING_API_KEY set, sign in with that key)
 Try the API (another terminal):
   curl -s -X POST http://{host}:{port}/churn/score -H 'Content-Type: application/json' \\
        -d '{{"customer_ids": ["{cid}", "{cid2}"]}}'

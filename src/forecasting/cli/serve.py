@@ -27,7 +27,8 @@ def register(commands, train, promote) -> None:
                     "FORECASTING_SNAPSHOT_ROOT; FORECASTING_SNAPSHOT_DIR serves a fixed folder "
                     "instead). The running API loads a new current snapshot or champion model "
                     "by itself every FORECASTING_RELOAD_SECONDS (default 30) and on POST "
-                    "/admin/reload. Set FORECASTING_API_KEY to require an API key. OpenAPI: "
+                    "/admin/reload. Set FORECASTING_API_KEY to require an API key. Web page for "
+                    "planners, account managers and managers: http://HOST:PORT/ ; OpenAPI: "
                     "http://HOST:PORT/docs.json")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=3000, help="port to listen on")
@@ -67,8 +68,8 @@ def _serve(args) -> int:
                 f"no scored snapshot in {where}: run 'forecasting refresh DATA_DIR' or "
                 f"'forecasting serve --data DATA_DIR' (scores that data set with the champion "
                 f"models first) or 'forecasting demo'")
-    log.info("serving on http://%s:%d (OpenAPI at /docs.json); Ctrl+C stops it",
-             args.host, args.port)
+    log.info("serving on http://%s:%d (web page at /, OpenAPI at /docs.json); Ctrl+C stops "
+             "it", args.host, args.port)
     try:
         env = {**os.environ, settings.API_WORKERS_ENV: str(args.workers)}
         return subprocess.call(bentoml_command(args.host, args.port), env=env)

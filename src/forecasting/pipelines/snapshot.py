@@ -10,6 +10,10 @@ A snapshot is a folder: a version in the snapshot store (:mod:`forecasting.pipel
 * ``kpis.parquet``      -- the KPI table (overall, per segment, per customer)
 * ``forecasts.parquet`` -- demand forecasts per product with intervals
 * ``history.parquet``   -- the demand history the forecasts came from (for production plans)
+* ``customer_events.parquet`` -- orders per month, complaints and surveys per customer (the
+  web page's customer view, :mod:`forecasting.analytics.events`)
+* ``customer_attributes.parquet`` -- the customers table's attributes (region, tier, ...)
+* ``products.parquet``  -- the products table, when the data set has one
 * ``meta.json``         -- as-of date, data folder, model versions, notes and the row count of
   every table (the store checks that each one reads back whole before serving it)
 
@@ -31,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting import settings, tracking
+from forecasting.analytics.events import customer_events
 from forecasting.analytics.followup import followup_list
 from forecasting.analytics.kpis import kpi_table
 from forecasting.analytics.segments import SegmentConfig, segments
@@ -105,6 +110,15 @@ def demand_part(data: Dataset, meta: dict, horizon: int, freq: str, levels,
     return fc, history
 
 
+def write_page_tables(data: Dataset, as_of: pd.Timestamp, folder: Path) -> None:
+    """What only the web page reads: customer events, customer attributes, products."""
+    write_table(customer_events(data, as_of), folder / "customer_events.parquet")
+    if data.customers is not None:
+        write_table(data.customers, folder / "customer_attributes.parquet")
+    if data.products is not None:
+        write_table(data.products, folder / "products.parquet")
+
+
 def write_snapshot(data: Dataset, data_dir, as_of: pd.Timestamp, folder: Path,
                    horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
                    levels=settings.DEFAULT_LEVELS, churn_adjust: bool = False) -> dict:
@@ -132,6 +146,7 @@ def write_snapshot(data: Dataset, data_dir, as_of: pd.Timestamp, folder: Path,
     tables["customers.parquet"] = seg.drop(columns="reasons", errors="ignore")
     tables["followup.parquet"] = follow
     tables["kpis.parquet"] = kpi_table(data)
+    write_page_tables(data, as_of, folder)
     demand = demand_part(data, meta, horizon, freq, levels, churn_adjust)
     if demand is not None:
         tables["forecasts.parquet"], tables["history.parquet"] = demand

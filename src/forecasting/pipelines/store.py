@@ -128,11 +128,19 @@ def read_meta(folder: str | Path) -> dict:
 
 
 def _read_history(folder: Path, columns=None) -> pd.DataFrame:
+    """Every history file of ``folder``; a file that does not read (damaged) is skipped with
+    a warning, so one bad refresh does not hide the others."""
     files = sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(".")) \
         if folder.is_dir() else []
-    if not files:
+    frames = []
+    for f in files:
+        try:
+            frames.append(pd.read_parquet(f, columns=columns))
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a bad file
+            log.warning("history file %s does not read (%s); skipped", f, exc)
+    if not frames:
         return pd.DataFrame(columns=columns or [])
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_score_history(root: str | Path, customer_id: str | None = None) -> pd.DataFrame:
