@@ -1,0 +1,332 @@
+"""Reading and validating a data set with Spark: the tables as Spark DataFrames, checked with
+the local engine's rules and messages (:mod:`forecasting.validate`).
+
+* Inputs: a folder with one entry per table, ``orders.parquet`` / ``orders.csv`` (a file or a
+  folder of part files, as Spark writes them). CSV files are read as text, their encoding,
+  delimiter and decimal separator detected by :mod:`forecasting.io` on the head of the first
+  file (or given with the read options).
+* Validation, the same rules and messages as the local path:
+
+  - text date columns: the format is detected once over every distinct value and its row
+    count (:func:`forecasting.dates.parse_dates`), then fixed for every part;
+  - row rules (types, ranges, missing values, statuses, dates...): :func:`validate_tables`
+    over each Spark partition, the problems summed (counts) and merged (the first five rows);
+  - rules across rows (duplicate keys, inconsistent orders, orphan customer ids):
+    :func:`validate_tables` on the driver over the key columns only (about 50 bytes per order
+    line, the one part of validation that is not distributed).
+
+  Row numbers in the examples are 1-based positions in the table as Spark reads it (for one
+  file, the line of the data; for a folder, counting through its part files in order).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from forecasting import io
+from forecasting.dates import parse_dates
+from forecasting.engines import DEFAULT_SPARK_MASTER
+from forecasting.errors import DataError, ForecastingError, Problem
+from forecasting.schema import CUSTOMER_ID, LINE_NO, ORDER_DATE, ORDER_ID, PRODUCT_ID, TABLES
+from forecasting.validate import _Checker, _check_date_problems, validate_tables
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_TABLES = ("orders", "customers", "complaints", "surveys")  # bucketed by customer
+ROW, CID, BUCKET, TABLE = "_row", "_cid", "_bucket", "_table"
+KEY_RULES = ("duplicate key", "inconsistent order", "orphan customer id")
+_PARTITION_BITS = 33  # monotonically_increasing_id: partition id above bit 33
+
+
+def spark_session(master: str = DEFAULT_SPARK_MASTER, spark: SparkSession | None = None,
+                  **conf: str) -> SparkSession:
+    """``spark`` when given (a cluster's session, e.g. on Databricks), else a session on
+    ``master`` with UTC as the session time zone (naive timestamps stay as written)."""
+    if spark is not None:
+        return spark
+    if master.startswith("local"):  # workers run this interpreter (its packages)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (SparkSession.builder.master(master).appName("forecasting")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.showConsoleProgress", "false"))
+    for k, v in conf.items():
+        builder = builder.config(k, v)
+    return builder.getOrCreate()
+
+
+@dataclass
+class SparkTables:
+    """The raw tables of a data set as Spark DataFrames (columns as stored, plus ``_row``,
+    the read position, and for customer tables ``_cid``/``_bucket``), how each was read, the
+    date format of each text date column and the ``now`` of the validation."""
+
+    spark: SparkSession
+    frames: dict[str, DataFrame]
+    sources: dict[str, io.SourceInfo]
+    now: pd.Timestamp
+    buckets: int
+    context: str = "input data"
+    formats: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def columns(self, name: str) -> list[str]:
+        return [c for c in self.frames[name].columns if c not in (ROW, CID, BUCKET)]
+
+
+# --- reading ---------------------------------------------------------------------------------
+def find_sources(folder: str | Path) -> dict[str, Path]:
+    """The contract tables of ``folder``: ``<table>.parquet`` or ``<table>.csv`` (.csv.gz,
+    .tsv), each a file or a folder of part files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ForecastingError(f"{folder}: not a folder; a data set is a folder with "
+                               f"orders.parquet or orders.csv (a file or a folder of parts)")
+    found: dict[str, list[Path]] = {}
+    for f in sorted(folder.iterdir()):
+        for ext in (".parquet", ".csv", ".csv.gz", ".tsv"):
+            if f.name.lower().endswith(ext) and f.name[: -len(ext)] in TABLES:
+                found.setdefault(f.name[: -len(ext)], []).append(f)
+                break
+        else:
+            if f.suffix.lower() in (".xlsx", ".json") and f.stem in TABLES:
+                raise ForecastingError(f"{f}: the Spark engine reads Parquet and CSV; write "
+                                       f"{f.stem} as {f.stem}.parquet or {f.stem}.csv")
+    clashes = {n: p for n, p in found.items() if len(p) > 1}
+    if clashes:
+        detail = "; ".join(f"{n}: {', '.join(x.name for x in p)}" for n, p in clashes.items())
+        raise ForecastingError(
+            f"{folder}: more than one file for the same table ({detail}); keep one per table")
+    if "orders" not in found:
+        raise ForecastingError(f"{folder}: no orders table; add orders.parquet or orders.csv")
+    return {n: p[0] for n, p in found.items()}
+
+
+def _first_file(path: Path) -> Path:
+    if path.is_file():
+        return path
+    parts = sorted(p for p in path.rglob("*") if p.is_file()
+                   and not p.name.startswith(("_", ".")))
+    if not parts:
+        raise ForecastingError(f"{path}: an empty folder")
+    return parts[0]
+
+
+def _csv_source(path: Path, name: str, options: io.ReadOptions) -> io.SourceInfo:
+    """How a CSV table is written, detected by :func:`forecasting.io.read_source` on the head
+    (64 KiB, whole lines) of its first file."""
+    first = _first_file(path)
+    head = io._head(first)
+    if len(head) == io._SAMPLE_BYTES:
+        head = head[: head.rfind(b"\n") + 1] or head
+    suffix = ".tsv" if first.name.lower().endswith(".tsv") else ".csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = Path(tmp) / f"{name}{suffix}"
+        sample.write_bytes(head)
+        _, info = io.read_source(sample, options, table=name)
+    info.file = path.name
+    return info
+
+
+def _read(spark: SparkSession, path: Path, name: str, options: io.ReadOptions,
+          ) -> tuple[DataFrame, io.SourceInfo]:
+    if path.name.lower().endswith(".parquet"):
+        frame = spark.read.parquet(str(path))
+        info = io.SourceInfo(file=path.name, kind="parquet")
+    else:
+        info = _csv_source(path, name, options)
+        encoding = "utf-8" if info.encoding in (None, "utf-8-sig") else info.encoding
+        frame = (spark.read.option("header", True).option("sep", info.sep or ",")
+                 .option("encoding", encoding).option("multiLine", False)
+                 .option("mode", "PERMISSIVE").csv(str(path)))  # every column as text
+        if frame.columns:
+            frame = frame.withColumnRenamed(frame.columns[0], frame.columns[0].lstrip("\ufeff"))
+    for old, new in options.columns.get(name, {}).items():
+        if old in frame.columns:
+            frame = frame.withColumnRenamed(old, new)
+            info.renamed[old] = new
+    return frame.withColumn(ROW, F.monotonically_increasing_id()), info
+
+
+def customer_key(frame: DataFrame) -> F.Column:
+    """The customer id as the validated text id (:func:`forecasting.validate._as_id`): text
+    trimmed, whole numbers without ``.0``; empty is null. Only for bucketing."""
+    kind = frame.schema[CUSTOMER_ID].dataType
+    c = F.col(CUSTOMER_ID)
+    if isinstance(kind, (T.FloatType, T.DoubleType, T.DecimalType)):
+        text = F.when(c == F.floor(c), c.cast("long").cast("string")).otherwise(c.cast("string"))
+    else:
+        text = F.trim(c.cast("string"))
+    return F.when(text != "", text)
+
+
+def read_tables(folder: str | Path, spark: SparkSession, options: io.ReadOptions | None = None,
+                now: pd.Timestamp | None = None, buckets: int | None = None) -> SparkTables:
+    """Read and validate a data set folder with Spark; raises :class:`DataError` listing
+    every broken rule, like :func:`forecasting.io.read_dataset`.
+
+    ``buckets``: customer-hash buckets (default: one per 500,000 order lines, at least twice
+    the default parallelism)."""
+    options = options or io.ReadOptions()
+    now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
+    frames, sources = {}, {}
+    for name, path in find_sources(folder).items():
+        frames[name], sources[name] = _read(spark, path, name, options)
+    if buckets is None:
+        lines = frames["orders"].count()
+        buckets = max(2 * spark.sparkContext.defaultParallelism, -(-lines // 500_000))
+    for name in CUSTOMER_TABLES:
+        if name in frames and CUSTOMER_ID in frames[name].columns:
+            f = frames[name].withColumn(CID, customer_key(frames[name]))
+            frames[name] = f.withColumn(BUCKET, F.pmod(F.xxhash64(CID), F.lit(buckets)))
+    tables = SparkTables(spark, frames, sources, now, int(buckets), context=str(folder))
+    validate(tables, options)
+    return tables
+
+
+# --- validation ------------------------------------------------------------------------------
+def _date_columns(tables: SparkTables, name: str) -> list[str]:
+    frame = tables.frames[name]
+    return [c.name for c in TABLES[name].columns if c.kind == "datetime" and c.name in
+            frame.columns and isinstance(frame.schema[c.name].dataType, T.StringType)]
+
+
+def _detect_formats(tables: SparkTables, options: io.ReadOptions) -> list[Problem]:
+    """Each text date column's format over all its rows (distinct values with counts)."""
+    problems = []
+    for name in tables.frames:
+        for col in _date_columns(tables, name):
+            frame = tables.frames[name]
+            counts = frame.groupBy(col).count().toArrow().to_pandas()
+            values = counts[col].astype("str").where(counts[col].notna())
+            r = parse_dates(values.reset_index(drop=True), options.date_format,
+                            counts["count"].to_numpy())
+            if r.format is not None:
+                tables.formats.setdefault(name, {})[col] = r.format
+            bad = r.ambiguous if r.ambiguous is not None else r.mixed
+            if bad is None or not bad.any():
+                continue
+            chk = _Checker()
+            distinct = pd.DataFrame({col: values.reset_index(drop=True)})
+            _check_date_problems(chk, name, col, distinct, distinct[col].notna(), r,
+                                 options.date_format, {})
+            offending = [v for v in values[bad].tolist() if v is not None]
+            rows = frame.filter(F.col(col).isin(offending))
+            for p in chk.problems[:1]:
+                p.count = int(counts.loc[bad, "count"].sum())
+                p.rows = _rows_of(tables, name, rows.orderBy(ROW).limit(5), p.rows)
+                problems.append(p)
+    return problems
+
+
+def _rows_of(tables: SparkTables, name: str, rows: DataFrame, like: list[dict]) -> list[dict]:
+    """Example rows as :func:`forecasting.validate._examples` shows them, from Spark rows."""
+    cols = [c for c in (like[0] if like else {}) if c != "row"]
+    got = rows.select(ROW, *cols).toArrow().to_pandas()
+    positions = _positions(tables, name, got[ROW].to_numpy())
+    return [{"row": int(pos), **{c: (None if pd.isna(v) else v) for c, v in
+                                 zip(cols, rec)}}
+            for pos, rec in zip(positions, got[cols].itertuples(index=False))]
+
+
+def _positions(tables: SparkTables, name: str, ids: np.ndarray) -> np.ndarray:
+    """1-based read positions of ``_row`` ids (partition offsets counted once)."""
+    cache = tables.__dict__.setdefault("_offsets", {})
+    if name not in cache:
+        part = (F.col(ROW) / F.lit(2 ** _PARTITION_BITS)).cast("long")
+        counts = tables.frames[name].groupBy(part.alias("p")).count().toPandas()
+        counts = counts.sort_values("p")
+        cache[name] = dict(zip(counts["p"], np.cumsum(counts["count"]) - counts["count"]))
+    ids = np.asarray(ids, dtype=np.int64)
+    part = ids >> _PARTITION_BITS
+    return np.array([cache[name][p] for p in part], dtype=np.int64) + (
+        ids & ((1 << _PARTITION_BITS) - 1)) + 1
+
+
+def _partition_problems(name: str, columns: list[str], now: pd.Timestamp, decimal: str,
+                        formats: dict[str, str]):
+    """The function validating one Spark partition of table ``name`` (row rules only)."""
+    def run(batches):
+        batches = [b for b in batches if b.num_rows]
+        if not batches:
+            return
+        table = pa.Table.from_batches(batches)
+        row_ids = table.column(ROW).to_numpy()
+        raw = table.select(columns).to_pandas()
+        report = validate_tables({name: raw}, now=now,
+                                 sources={name: io.SourceInfo(name, "part", decimal=decimal)},
+                                 column_formats={name: formats})
+        out = []
+        for p in report.problems:
+            if p.rule in KEY_RULES or p.rule == "missing table":
+                continue
+            rows = [{**r, "row": int(row_ids[r["row"] - 1])} for r in p.rows]
+            out.append(json.dumps({"table": p.table, "column": p.column, "rule": p.rule,
+                                   "count": p.count, "message": p.message, "fix": p.fix,
+                                   "rows": rows}, default=str))
+        for what, n in report.repairs.items():
+            out.append(json.dumps({"repair": what, "count": n}))
+        if out:
+            yield pa.RecordBatch.from_pydict({"item": out})
+    return run
+
+
+def _key_frame(tables: SparkTables, name: str) -> pd.DataFrame:
+    spec = TABLES[name]
+    want = [*spec.key, CUSTOMER_ID] + ([PRODUCT_ID, ORDER_DATE] if name == "orders" else [])
+    frame = tables.frames[name]
+    cols = [c for c in dict.fromkeys(want) if c in frame.columns]
+    if name == "orders" and LINE_NO not in frame.columns:
+        cols = [c for c in cols if c != LINE_NO]
+    return frame.select(ROW, *cols).toArrow().to_pandas().sort_values(ROW).drop(
+        columns=ROW).reset_index(drop=True)
+
+
+def validate(tables: SparkTables, options: io.ReadOptions) -> None:
+    """Every rule of :mod:`forecasting.validate`; raises :class:`DataError` when one breaks."""
+    problems = _detect_formats(tables, options)
+    repairs: dict[str, int] = {}
+    merged: dict[tuple, Problem] = {}
+    for name, frame in tables.frames.items():
+        run = _partition_problems(name, tables.columns(name), tables.now,
+                                  tables.sources[name].decimal, tables.formats.get(name, {}))
+        items = frame.mapInArrow(run, "item string").toArrow().column("item").to_pylist()
+        for item in map(json.loads, items):
+            if "repair" in item:
+                repairs[item["repair"]] = repairs.get(item["repair"], 0) + item["count"]
+                continue
+            key = (item["table"], item["column"], item["rule"], item["message"], item["fix"])
+            p = merged.setdefault(key, Problem(*key[:3], 0, *key[3:], rows=[]))
+            p.count += item["count"]
+            p.rows += item["rows"]
+    for p in merged.values():
+        p.rows = sorted(p.rows, key=lambda r: r["row"])[:5]
+        ids = np.array([r["row"] for r in p.rows], dtype=np.int64)
+        for r, pos in zip(p.rows, _positions(tables, p.table, ids)):
+            r["row"] = int(pos)
+    problems += list(merged.values())
+    if tables.frames["orders"].limit(1).count() == 0:
+        problems.append(Problem("orders", None, "missing table",
+                                0, "the orders table is absent or empty",
+                                "provide orders.csv or orders.parquet with at least one row"))
+    keys = {name: _key_frame(tables, name) for name in tables.frames}
+    report = validate_tables(keys, now=tables.now, column_formats=tables.formats)
+    problems += [p for p in report.problems if p.rule in KEY_RULES]
+    for what, n in repairs.items():
+        log.info("repaired %d value(s): %s", n, what)
+    if problems:
+        raise DataError(problems, context=tables.context)
+    log.info("validated %s with Spark: %s", tables.context, ", ".join(
+        f"{n} {tables.frames[n].count():,}" for n in tables.frames) if log.isEnabledFor(
+            logging.DEBUG) else "ok")
