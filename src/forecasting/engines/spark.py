@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -48,7 +49,7 @@ from forecasting.churn.model import ChurnModel
 from forecasting.churn.score import customer_features, score_features
 from forecasting.dataset import Dataset
 from forecasting.engines.spark_data import (
-    BUCKET, CUSTOMER_TABLES, KEY_RULES, ROW, TABLE, SparkTables,
+    BUCKET, CUSTOMER_TABLES, FILE, KEY_RULES, ROW, TABLE, SparkTables,
 )
 from forecasting.errors import ForecastingError
 from forecasting.features.build import (
@@ -74,7 +75,7 @@ def _union(tables: SparkTables) -> DataFrame:
         f = tables.frames[name]
         if BUCKET not in f.columns:  # no customer_id column: validation has said so
             continue
-        parts.append(f.select(F.col(BUCKET), F.lit(name).alias(TABLE), F.col(ROW),
+        parts.append(f.select(F.col(BUCKET), F.lit(name).alias(TABLE), F.col(FILE), F.col(ROW),
                               *[F.col(c).alias(f"{name}__{c}") for c in tables.columns(name)]))
     out = parts[0]
     for p in parts[1:]:
@@ -95,7 +96,8 @@ def _bucket_reader(tables: SparkTables):
         which = bucket.column(TABLE)
         raw, sources = {}, {}
         for name in names:
-            part = bucket.filter(pa.compute.equal(which, name)).sort_by(ROW)
+            part = bucket.filter(pc.equal(which, name)).sort_by([(FILE, "ascending"),
+                                                                  (ROW, "ascending")])
             part = part.select([f"{name}__{c}" for c in columns[name]])
             raw[name] = part.rename_columns(columns[name]).to_pandas()
             sources[name] = io.SourceInfo(name, "part", decimal=decimals[name])
@@ -387,11 +389,16 @@ def write(frame: DataFrame, path: str | Path) -> Path:
     name = path.name.lower()
     if name.endswith(".parquet"):
         frame.write.mode("overwrite").parquet(str(path))
-    elif name.endswith(".csv"):
+    elif name.endswith(".csv"):  # NaN as an empty cell, as pandas writes it
+        frame = frame.select(*[
+            F.when(~F.isnan(f.name), F.col(f.name)).alias(f.name)
+            if isinstance(f.dataType, T.DoubleType) else F.col(f.name)
+            for f in frame.schema.fields])
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
             (frame.coalesce(1).write.mode("overwrite")
-             .option("header", True).option("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss")
+             .option("header", True).option("escape", "\"")
+             .option("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss")
              .csv(str(Path(tmp) / "out")))
             part = next((Path(tmp) / "out").glob("part-*"))
             shutil.move(str(part), path)

@@ -15,8 +15,9 @@ the local engine's rules and messages (:mod:`forecasting.validate`).
     :func:`validate_tables` on the driver over the key columns only (about 50 bytes per order
     line, the one part of validation that is not distributed).
 
-  Row numbers in the examples are 1-based positions in the table as Spark reads it (for one
-  file, the line of the data; for a folder, counting through its part files in order).
+  Row numbers in the examples are 1-based positions in the table: for one file, the line of
+  the data as the local engine counts it; for a folder, counting through its part files in
+  name order.
 """
 
 from __future__ import annotations
@@ -46,9 +47,8 @@ from forecasting.validate import _Checker, _check_date_problems, validate_tables
 log = logging.getLogger(__name__)
 
 CUSTOMER_TABLES = ("orders", "customers", "complaints", "surveys")  # bucketed by customer
-ROW, CID, BUCKET, TABLE = "_row", "_cid", "_bucket", "_table"
+ROW, FILE, CID, BUCKET, TABLE = "_row", "_file", "_cid", "_bucket", "_table"
 KEY_RULES = ("duplicate key", "inconsistent order", "orphan customer id")
-_PARTITION_BITS = 33  # monotonically_increasing_id: partition id above bit 33
 
 
 def spark_session(master: str = DEFAULT_SPARK_MASTER, spark: SparkSession | None = None,
@@ -82,7 +82,7 @@ class SparkTables:
     formats: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def columns(self, name: str) -> list[str]:
-        return [c for c in self.frames[name].columns if c not in (ROW, CID, BUCKET)]
+        return [c for c in self.frames[name].columns if c not in (ROW, FILE, CID, BUCKET)]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -156,7 +156,9 @@ def _read(spark: SparkSession, path: Path, name: str, options: io.ReadOptions,
         if old in frame.columns:
             frame = frame.withColumnRenamed(old, new)
             info.renamed[old] = new
-    return frame.withColumn(ROW, F.monotonically_increasing_id()), info
+    # the read position: file, then the increasing id of the rows Spark reads from it
+    frame = frame.withColumn(ROW, F.monotonically_increasing_id())
+    return frame.withColumn(FILE, F.input_file_name()), info
 
 
 def customer_key(frame: DataFrame) -> F.Column:
@@ -203,55 +205,63 @@ def _date_columns(tables: SparkTables, name: str) -> list[str]:
 
 
 def _detect_formats(tables: SparkTables, options: io.ReadOptions) -> list[Problem]:
-    """Each text date column's format over all its rows (distinct values with counts)."""
+    """Each text date column's format over all its rows (distinct values with counts, one
+    Spark job for every column of every table)."""
+    parts = [tables.frames[name].select(F.lit(name).alias("t"), F.lit(col).alias("c"),
+                                        F.col(col).alias("v"))
+             for name in tables.frames for col in _date_columns(tables, name)]
+    if not parts:
+        return []
+    stacked = parts[0]
+    for p in parts[1:]:
+        stacked = stacked.unionByName(p)
+    distinct = stacked.groupBy("t", "c", "v").count().toArrow().to_pandas()
     problems = []
-    for name in tables.frames:
-        for col in _date_columns(tables, name):
-            frame = tables.frames[name]
-            counts = frame.groupBy(col).count().toArrow().to_pandas()
-            values = counts[col].astype("str").where(counts[col].notna())
-            r = parse_dates(values.reset_index(drop=True), options.date_format,
-                            counts["count"].to_numpy())
-            if r.format is not None:
-                tables.formats.setdefault(name, {})[col] = r.format
-            bad = r.ambiguous if r.ambiguous is not None else r.mixed
-            if bad is None or not bad.any():
-                continue
-            chk = _Checker()
-            distinct = pd.DataFrame({col: values.reset_index(drop=True)})
-            _check_date_problems(chk, name, col, distinct, distinct[col].notna(), r,
-                                 options.date_format, {})
-            offending = [v for v in values[bad].tolist() if v is not None]
-            rows = frame.filter(F.col(col).isin(offending))
-            for p in chk.problems[:1]:
-                p.count = int(counts.loc[bad, "count"].sum())
-                p.rows = _rows_of(tables, name, rows.orderBy(ROW).limit(5), p.rows)
-                problems.append(p)
+    for (name, col), counts in distinct.groupby(["t", "c"], sort=False):
+        frame = tables.frames[name]
+        values = counts["v"].astype("str").where(counts["v"].notna()).reset_index(drop=True)
+        r = parse_dates(values, options.date_format, counts["count"].to_numpy())
+        if r.format is not None:
+            tables.formats.setdefault(name, {})[col] = r.format
+        bad = r.ambiguous if r.ambiguous is not None else r.mixed
+        if bad is None or not bad.any():
+            continue
+        chk = _Checker()
+        table = pd.DataFrame({col: values})
+        _check_date_problems(chk, name, col, table, table[col].notna(), r,
+                             options.date_format, {})
+        offending = [v for v in values[bad].tolist() if v is not None]
+        rows = frame.filter(F.col(col).isin(offending))
+        for p in chk.problems[:1]:
+            p.count = int(counts["count"].to_numpy()[bad].sum())
+            p.rows = _rows_of(tables, name, rows.orderBy(FILE, ROW).limit(5), p.rows)
+            problems.append(p)
     return problems
 
 
 def _rows_of(tables: SparkTables, name: str, rows: DataFrame, like: list[dict]) -> list[dict]:
     """Example rows as :func:`forecasting.validate._examples` shows them, from Spark rows."""
     cols = [c for c in (like[0] if like else {}) if c != "row"]
-    got = rows.select(ROW, *cols).toArrow().to_pandas()
-    positions = _positions(tables, name, got[ROW].to_numpy())
+    got = rows.select(FILE, ROW, *cols).toArrow().to_pandas()
+    positions = _positions(tables, name, got[FILE].tolist(), got[ROW].to_numpy())
     return [{"row": int(pos), **{c: (None if pd.isna(v) else v) for c, v in
                                  zip(cols, rec)}}
             for pos, rec in zip(positions, got[cols].itertuples(index=False))]
 
 
-def _positions(tables: SparkTables, name: str, ids: np.ndarray) -> np.ndarray:
-    """1-based read positions of ``_row`` ids (partition offsets counted once)."""
+def _positions(tables: SparkTables, name: str, files: list[str], ids: np.ndarray) -> np.ndarray:
+    """1-based read positions (files in name order, rows in file order) of rows given by
+    file and ``_row`` id."""
     cache = tables.__dict__.setdefault("_offsets", {})
     if name not in cache:
-        part = (F.col(ROW) / F.lit(2 ** _PARTITION_BITS)).cast("long")
-        counts = tables.frames[name].groupBy(part.alias("p")).count().toPandas()
-        counts = counts.sort_values("p")
-        cache[name] = dict(zip(counts["p"], np.cumsum(counts["count"]) - counts["count"]))
-    ids = np.asarray(ids, dtype=np.int64)
-    part = ids >> _PARTITION_BITS
-    return np.array([cache[name][p] for p in part], dtype=np.int64) + (
-        ids & ((1 << _PARTITION_BITS) - 1)) + 1
+        per_file = tables.frames[name].groupBy(FILE).agg(
+            F.min(ROW).alias("first"), F.count(F.lit(1)).alias("n")).toPandas()
+        per_file = per_file.sort_values(FILE)
+        offsets = np.cumsum(per_file["n"].to_numpy()) - per_file["n"].to_numpy()
+        cache[name] = {f: (int(o), int(first)) for f, o, first in
+                       zip(per_file[FILE], offsets, per_file["first"])}
+    return np.array([cache[name][f][0] + int(i) - cache[name][f][1] + 1
+                     for f, i in zip(files, ids)], dtype=np.int64)
 
 
 def _partition_problems(name: str, columns: list[str], now: pd.Timestamp, decimal: str,
@@ -263,6 +273,7 @@ def _partition_problems(name: str, columns: list[str], now: pd.Timestamp, decima
             return
         table = pa.Table.from_batches(batches)
         row_ids = table.column(ROW).to_numpy()
+        files = table.column(FILE).to_pylist()
         raw = table.select(columns).to_pandas()
         report = validate_tables({name: raw}, now=now,
                                  sources={name: io.SourceInfo(name, "part", decimal=decimal)},
@@ -271,7 +282,8 @@ def _partition_problems(name: str, columns: list[str], now: pd.Timestamp, decima
         for p in report.problems:
             if p.rule in KEY_RULES or p.rule == "missing table":
                 continue
-            rows = [{**r, "row": int(row_ids[r["row"] - 1])} for r in p.rows]
+            rows = [{**r, "row": int(row_ids[r["row"] - 1]), FILE: files[r["row"] - 1]}
+                    for r in p.rows]
             out.append(json.dumps({"table": p.table, "column": p.column, "rule": p.rule,
                                    "count": p.count, "message": p.message, "fix": p.fix,
                                    "rows": rows}, default=str))
@@ -289,8 +301,8 @@ def _key_frame(tables: SparkTables, name: str) -> pd.DataFrame:
     cols = [c for c in dict.fromkeys(want) if c in frame.columns]
     if name == "orders" and LINE_NO not in frame.columns:
         cols = [c for c in cols if c != LINE_NO]
-    return frame.select(ROW, *cols).toArrow().to_pandas().sort_values(ROW).drop(
-        columns=ROW).reset_index(drop=True)
+    return frame.select(FILE, ROW, *cols).toArrow().to_pandas().sort_values(
+        [FILE, ROW]).drop(columns=[FILE, ROW]).reset_index(drop=True)
 
 
 def validate(tables: SparkTables, options: io.ReadOptions) -> None:
@@ -311,10 +323,11 @@ def validate(tables: SparkTables, options: io.ReadOptions) -> None:
             p.count += item["count"]
             p.rows += item["rows"]
     for p in merged.values():
-        p.rows = sorted(p.rows, key=lambda r: r["row"])[:5]
+        files = [r.pop(FILE) for r in p.rows]
         ids = np.array([r["row"] for r in p.rows], dtype=np.int64)
-        for r, pos in zip(p.rows, _positions(tables, p.table, ids)):
+        for r, pos in zip(p.rows, _positions(tables, p.table, files, ids)):
             r["row"] = int(pos)
+        p.rows = sorted(p.rows, key=lambda r: r["row"])[:5]
     problems += list(merged.values())
     if tables.frames["orders"].limit(1).count() == 0:
         problems.append(Problem("orders", None, "missing table",
