@@ -61,16 +61,14 @@ def trained(local_data):
     return train_time_based(local_data, ChurnConfig(n_cutoffs=3, candidates=("lgbm_default",)))
 
 
-def test_features_equal(tables, local_data):
+def test_features_equal(tables, local_data, tmp_path):
+    """Features, written as ``--out x.parquet`` writes them (a folder of part files)."""
     from forecasting.engines import spark as engine
 
     local = build_features(local_data, AS_OF).reset_index()
-    got = engine.to_pandas(engine.features(tables, AS_OF))
-    assert_same(local, got, ["customer_id"])
-    # attributes keep their kind: text stays text, and a 90-day lookback changes nothing
-    local90 = build_features(local_data, "2024-06-30", lookback_days=90).reset_index()
-    assert_same(local90, engine.to_pandas(engine.features(tables, "2024-06-30", 90)),
-                ["customer_id"])
+    out = engine.write(engine.features(tables, AS_OF), tmp_path / "features.parquet")
+    assert out.is_dir()
+    assert_same(local, pd.read_parquet(out), ["customer_id"])
 
 
 def test_scores_and_segments_equal(tables, local_data, trained):
@@ -116,11 +114,6 @@ def test_cli_features_and_score_equal(sample_folder, spark, trained, tmp_path, l
                          "--engine", engine]) == 0
             outs[engine] = _numbers(read_table(out))
         assert_same(outs["local"], outs["spark"], [key])
-    # --out x.parquet: a folder of part files, the same rows
-    out = tmp_path / "features_spark.parquet"
-    assert main(["features", str(sample_folder), "--as-of", AS_OF, "--out", str(out),
-                 "--engine", "spark"]) == 0
-    assert out.is_dir() and len(pd.read_parquet(out)) == len(outs["local"])
 
 
 def _numbers(table: pd.DataFrame) -> pd.DataFrame:
