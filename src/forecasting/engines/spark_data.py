@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -41,7 +42,7 @@ from forecasting import io
 from forecasting.dates import parse_dates
 from forecasting.engines import DEFAULT_SPARK_MASTER
 from forecasting.errors import DataError, ForecastingError, Problem
-from forecasting.schema import CUSTOMER_ID, LINE_NO, ORDER_DATE, ORDER_ID, PRODUCT_ID, TABLES
+from forecasting.schema import CUSTOMER_ID, ORDER_DATE, PRODUCT_ID, TABLES
 from forecasting.validate import _Checker, _check_date_problems, validate_tables
 
 log = logging.getLogger(__name__)
@@ -264,45 +265,74 @@ def _positions(tables: SparkTables, name: str, files: list[str], ids: np.ndarray
                      for f, i in zip(files, ids)], dtype=np.int64)
 
 
-def _partition_problems(name: str, columns: list[str], now: pd.Timestamp, decimal: str,
-                        formats: dict[str, str]):
-    """The function validating one Spark partition of table ``name`` (row rules only)."""
+def stack(tables: SparkTables, columns: dict[str, list[str]], *extra: str) -> DataFrame:
+    """Several tables in one frame (one Spark job for all): ``_table``, the ``extra``
+    columns and each table's ``columns`` as ``<table>__<column>``."""
+    parts = [tables.frames[n].select(F.lit(n).alias(TABLE), *extra,
+                                     *[F.col(c).alias(f"{n}__{c}") for c in cols])
+             for n, cols in columns.items()]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.unionByName(p, allowMissingColumns=True)
+    return out
+
+
+def unstack(table: pa.Table, name: str, columns: list[str]) -> pa.Table:
+    """The rows and columns of table ``name`` in a :func:`stack` (Arrow)."""
+    part = table.filter(pc.equal(table.column(TABLE), name))
+    return part.select([f"{name}__{c}" for c in columns]).rename_columns(columns)
+
+
+def _partition_problems(columns: dict[str, list[str]], now: pd.Timestamp,
+                        decimals: dict[str, str], formats: dict[str, dict[str, str]]):
+    """The function validating one Spark partition of a :func:`stack` (row rules only)."""
     def run(batches):
         batches = [b for b in batches if b.num_rows]
         if not batches:
             return
-        table = pa.Table.from_batches(batches)
-        row_ids = table.column(ROW).to_numpy()
-        files = table.column(FILE).to_pylist()
-        raw = table.select(columns).to_pandas()
-        report = validate_tables({name: raw}, now=now,
-                                 sources={name: io.SourceInfo(name, "part", decimal=decimal)},
-                                 column_formats={name: formats})
+        stacked = pa.Table.from_batches(batches)
         out = []
-        for p in report.problems:
-            if p.rule in KEY_RULES or p.rule == "missing table":
-                continue
-            rows = [{**r, "row": int(row_ids[r["row"] - 1]), FILE: files[r["row"] - 1]}
-                    for r in p.rows]
-            out.append(json.dumps({"table": p.table, "column": p.column, "rule": p.rule,
-                                   "count": p.count, "message": p.message, "fix": p.fix,
-                                   "rows": rows}, default=str))
-        for what, n in report.repairs.items():
-            out.append(json.dumps({"repair": what, "count": n}))
+        for name in pc.unique(stacked.column(TABLE)).to_pylist():
+            mine = stacked.filter(pc.equal(stacked.column(TABLE), name))
+            row_ids = mine.column(ROW).to_numpy()
+            files = mine.column(FILE).to_pylist()
+            raw = unstack(mine, name, columns[name]).to_pandas()
+            report = validate_tables(
+                {name: raw}, now=now,
+                sources={name: io.SourceInfo(name, "part", decimal=decimals[name])},
+                column_formats={name: formats.get(name, {})})
+            for p in report.problems:
+                if p.rule in KEY_RULES or p.rule == "missing table":
+                    continue
+                rows = [{**r, "row": int(row_ids[r["row"] - 1]), FILE: files[r["row"] - 1]}
+                        for r in p.rows]
+                out.append(json.dumps({"table": p.table, "column": p.column, "rule": p.rule,
+                                       "count": p.count, "message": p.message, "fix": p.fix,
+                                       "rows": rows}, default=str))
+            for what, n in report.repairs.items():
+                out.append(json.dumps({"repair": what, "count": n}))
         if out:
             yield pa.RecordBatch.from_pydict({"item": out})
     return run
 
 
-def _key_frame(tables: SparkTables, name: str) -> pd.DataFrame:
-    spec = TABLES[name]
-    want = [*spec.key, CUSTOMER_ID] + ([PRODUCT_ID, ORDER_DATE] if name == "orders" else [])
+def _key_columns(tables: SparkTables, name: str) -> list[str]:
+    want = [*TABLES[name].key, CUSTOMER_ID] + ([PRODUCT_ID, ORDER_DATE]
+                                               if name == "orders" else [])
     frame = tables.frames[name]
-    cols = [c for c in dict.fromkeys(want) if c in frame.columns]
-    if name == "orders" and LINE_NO not in frame.columns:
-        cols = [c for c in cols if c != LINE_NO]
-    return frame.select(FILE, ROW, *cols).toArrow().to_pandas().sort_values(
-        [FILE, ROW]).drop(columns=[FILE, ROW]).reset_index(drop=True)
+    return [c for c in dict.fromkeys(want) if c in frame.columns]
+
+
+def _key_frames(tables: SparkTables) -> dict[str, pd.DataFrame]:
+    """The key columns of every table on the driver, in read order (one Spark job)."""
+    columns = {n: _key_columns(tables, n) for n in tables.frames}
+    got = stack(tables, columns, FILE, ROW).toArrow()
+    out = {}
+    for name, cols in columns.items():
+        mine = got.filter(pc.equal(got.column(TABLE), name)).sort_by(
+            [(FILE, "ascending"), (ROW, "ascending")])
+        out[name] = unstack(mine, name, cols).to_pandas()
+    return out
 
 
 def validate(tables: SparkTables, options: io.ReadOptions) -> None:
@@ -310,18 +340,20 @@ def validate(tables: SparkTables, options: io.ReadOptions) -> None:
     problems = _detect_formats(tables, options)
     repairs: dict[str, int] = {}
     merged: dict[tuple, Problem] = {}
-    for name, frame in tables.frames.items():
-        run = _partition_problems(name, tables.columns(name), tables.now,
-                                  tables.sources[name].decimal, tables.formats.get(name, {}))
-        items = frame.mapInArrow(run, "item string").toArrow().column("item").to_pylist()
-        for item in map(json.loads, items):
-            if "repair" in item:
-                repairs[item["repair"]] = repairs.get(item["repair"], 0) + item["count"]
-                continue
-            key = (item["table"], item["column"], item["rule"], item["message"], item["fix"])
-            p = merged.setdefault(key, Problem(*key[:3], 0, *key[3:], rows=[]))
-            p.count += item["count"]
-            p.rows += item["rows"]
+    columns = {n: tables.columns(n) for n in tables.frames}
+    run = _partition_problems(columns, tables.now,
+                              {n: tables.sources[n].decimal for n in tables.frames},
+                              tables.formats)
+    stacked = stack(tables, columns, FILE, ROW)
+    items = stacked.mapInArrow(run, "item string").toArrow().column("item").to_pylist()
+    for item in map(json.loads, items):
+        if "repair" in item:
+            repairs[item["repair"]] = repairs.get(item["repair"], 0) + item["count"]
+            continue
+        key = (item["table"], item["column"], item["rule"], item["message"], item["fix"])
+        p = merged.setdefault(key, Problem(*key[:3], 0, *key[3:], rows=[]))
+        p.count += item["count"]
+        p.rows += item["rows"]
     for p in merged.values():
         files = [r.pop(FILE) for r in p.rows]
         ids = np.array([r["row"] for r in p.rows], dtype=np.int64)
@@ -333,8 +365,7 @@ def validate(tables: SparkTables, options: io.ReadOptions) -> None:
         problems.append(Problem("orders", None, "missing table",
                                 0, "the orders table is absent or empty",
                                 "provide orders.csv or orders.parquet with at least one row"))
-    keys = {name: _key_frame(tables, name) for name in tables.frames}
-    report = validate_tables(keys, now=tables.now, column_formats=tables.formats)
+    report = validate_tables(_key_frames(tables), now=tables.now, column_formats=tables.formats)
     problems += [p for p in report.problems if p.rule in KEY_RULES]
     for what, n in repairs.items():
         log.info("repaired %d value(s): %s", n, what)
