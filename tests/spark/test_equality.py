@@ -4,6 +4,8 @@ built to break the validation rules across buckets."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,7 +60,10 @@ def local_data(sample_folder):
 def trained(local_data):
     """A churn model of the sample (LightGBM with library defaults: its reasons come from
     tree contributions, the path the champion takes)."""
-    return train_time_based(local_data, ChurnConfig(n_cutoffs=3, candidates=("lgbm_default",)))
+    result = train_time_based(local_data, ChurnConfig(n_cutoffs=3,
+                                                      candidates=("lgbm_default",)))
+    result.model.version = "7"  # as if loaded from the registry
+    return result
 
 
 def test_features_equal(tables, local_data, tmp_path):
@@ -72,33 +77,32 @@ def test_features_equal(tables, local_data, tmp_path):
 
 
 def test_scores_and_segments_equal(tables, local_data, trained):
+    """Scores, then segments with them, at a date where the segments hold all three kinds of
+    customer: scored by the model, by RFM rules (no order in the model's lookback) and
+    prospects (no order yet)."""
     from forecasting.engines import spark as engine
 
-    model = trained.model
-    local = score_customers(local_data, AS_OF, model=model)
-    scores = engine.score(tables, AS_OF, model).persist()
+    model, as_of = trained.model, "2024-06-30"
+    local = score_customers(local_data, as_of, model=model)
+    scores = engine.score(tables, as_of, model).persist()
     got = engine.to_pandas(scores)
     assert got["churn_probability"].is_monotonic_decreasing
     assert (got["reasons"].str.len() > 2).all()
-    local["reasons"] = local["reasons"].map(__import__("json").dumps)
-    assert_same(local, got, ["customer_id"])
+    assert_same(local.assign(reasons=local["reasons"].map(json.dumps)), got, ["customer_id"])
 
     cfg = SegmentConfig()
-    seg_local = segments(local_data, AS_OF, cfg, churn_scores=score_customers(
-        local_data, AS_OF, model=model))
-    seg = engine.to_pandas(engine.segments(tables, AS_OF, cfg, churn_scores=scores))
+    seg_local = segments(local_data, as_of, cfg, churn_scores=local)
+    seg = engine.to_pandas(engine.segments(tables, as_of, cfg, churn_scores=scores))
+    assert {"prospect", "churned"} <= set(seg_local["lifecycle_stage"])
+    assert {"rfm rules", f"model v{model.version}"} <= set(seg_local["churn_source"])
     assert_same(seg_local, seg, ["customer_id"])
     assert seg["value_at_risk_12m"].fillna(-1).is_monotonic_decreasing
-    # RFM rules only, at a date where some customers are prospects
-    rules_local = segments(local_data, "2023-06-30", cfg)
-    rules = engine.to_pandas(engine.segments(tables, "2023-06-30", cfg))
-    assert (rules_local["lifecycle_stage"] == "prospect").any()
-    assert_same(rules_local, rules, ["customer_id"])
 
 
 def test_cli_features_and_score_equal(sample_folder, spark, trained, tmp_path, local_data):
-    """The commands of the issue: ``features`` and ``score`` with ``--engine spark`` write
-    what the local engine writes (the champion loaded through MLflow on the driver)."""
+    """The commands of the issue: ``features``, ``score`` (the champion loaded through MLflow
+    on the driver) and ``segments`` with ``--engine spark`` write what the local engine
+    writes."""
     from forecasting import tracking
     from forecasting.churn.gate import make_decide
     from forecasting.churn.track import log_training
@@ -106,14 +110,14 @@ def test_cli_features_and_score_equal(sample_folder, spark, trained, tmp_path, l
     example = build_features(local_data, AS_OF).head(5).reset_index()
     log_training(trained, "churn", example)
     tracking.promote("churn", make_decide())
-    for cmd, key in (("features", "customer_id"), ("score", "customer_id")):
+    for cmd, *extra in (("features",), ("score",), ("segments",)):
         outs = {}
         for engine in ("local", "spark"):
             out = tmp_path / f"{cmd}_{engine}.csv"
             assert main([cmd, str(sample_folder), "--as-of", AS_OF, "--out", str(out),
-                         "--engine", engine]) == 0
+                         "--engine", engine, *extra]) == 0
             outs[engine] = _numbers(read_table(out))
-        assert_same(outs["local"], outs["spark"], [key])
+        assert_same(outs["local"], outs["spark"], ["customer_id"])
 
 
 def _numbers(table: pd.DataFrame) -> pd.DataFrame:

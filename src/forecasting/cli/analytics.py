@@ -136,13 +136,13 @@ def _segments_spark(args, t: float) -> int:
         from forecasting.analytics.plots import save_figures, segments_figure
 
         save_figures({"segments": segments_figure(engine.to_pandas(seg))}, args.plots)
-    summary = engine.to_pandas(seg.groupBy("segment").agg(
+    summary = engine.to_pandas(seg.filter(seg["segment"].isNotNull()).groupBy("segment").agg(
         {"customer_id": "count", "value_at_risk_12m": "sum"})).set_index("segment")
-    summary.columns = ["customers" if "customer" in c else "value_at_risk_12m"
-                       for c in summary.columns]
+    summary = summary.rename(columns={"count(customer_id)": "customers",
+                                      "sum(value_at_risk_12m)": "value_at_risk_12m"})
     log.info("segments as of %s (Spark) -> %s (%.1f s)", args.as_of, args.out,
              time.perf_counter() - t)
-    print(summary[["customers", "value_at_risk_12m"]].dropna(how="all").sort_values(
+    print(summary[["customers", "value_at_risk_12m"]].sort_values(
         "value_at_risk_12m", ascending=False).round(0).to_string())
     return 0
 
