@@ -146,8 +146,8 @@ def measure(engine: str, task: str, data: Path, model: Path, cap_gb: float) -> d
         cmd = [sys.executable, __file__, "--child", engine, task, str(data), str(model),
                str(Path(tmp) / "out.parquet"), str(result)]
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
+        log_file = open(Path(tmp) / "stderr.txt", "w+")  # a file: a full pipe would block
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
         parent = psutil.Process(proc.pid)
         peak, status = 0, "ok"
         while proc.poll() is None:
@@ -166,8 +166,11 @@ def measure(engine: str, task: str, data: Path, model: Path, cap_gb: float) -> d
                         pass
                 break
             time.sleep(0.2)
-        _, err = proc.communicate()
+        proc.wait()
         wall = time.perf_counter() - t
+        log_file.seek(0)
+        err = log_file.read()
+        log_file.close()
         out = {"engine": engine, "task": task, "wall_s": wall, "peak_gb": peak / 2 ** 30,
                "status": status}
         if status == "ok" and proc.returncode == 0 and result.exists():
