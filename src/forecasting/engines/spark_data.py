@@ -42,7 +42,7 @@ from forecasting import io
 from forecasting.dates import parse_dates
 from forecasting.engines import DEFAULT_SPARK_MASTER
 from forecasting.errors import DataError, ForecastingError, Problem
-from forecasting.schema import CUSTOMER_ID, ORDER_DATE, PRODUCT_ID, TABLES
+from forecasting.schema import CUSTOMER_ID, ORDER_DATE, ORDER_ID, PRODUCT_ID, TABLES
 from forecasting.validate import _Checker, _check_date_problems, validate_tables
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 CUSTOMER_TABLES = ("orders", "customers", "complaints", "surveys")  # bucketed by customer
 ROW, FILE, CID, BUCKET, TABLE = "_row", "_file", "_cid", "_bucket", "_table"
 KEY_RULES = ("duplicate key", "inconsistent order", "orphan customer id")
+TABLES_KIND = {c.name: c.kind for t in TABLES.values() for c in t.columns}  # column -> kind
 
 
 def spark_session(master: str = DEFAULT_SPARK_MASTER, spark: SparkSession | None = None,
@@ -323,16 +324,93 @@ def _key_columns(tables: SparkTables, name: str) -> list[str]:
     return [c for c in dict.fromkeys(want) if c in frame.columns]
 
 
-def _key_frames(tables: SparkTables) -> dict[str, pd.DataFrame]:
-    """The key columns of every table on the driver, in read order (one Spark job)."""
-    columns = {n: _key_columns(tables, n) for n in tables.frames}
-    got = stack(tables, columns, FILE, ROW).toArrow()
-    out = {}
-    for name, cols in columns.items():
-        mine = got.filter(pc.equal(got.column(TABLE), name)).sort_by(
-            [(FILE, "ascending"), (ROW, "ascending")])
-        out[name] = unstack(mine, name, cols).to_pandas()
+def _text(frame: DataFrame, col: str) -> F.Column:
+    """A column compared as validation compares it: ids as :func:`customer_key`, numbers as
+    doubles, the rest as trimmed text (a pre-filter: the driver then decides exactly)."""
+    if col == CUSTOMER_ID or TABLES_KIND.get(col) == "id":
+        c = F.col(col)
+        kind = frame.schema[col].dataType
+        if isinstance(kind, (T.FloatType, T.DoubleType, T.DecimalType)):
+            text = F.when(c == F.floor(c), c.cast("long").cast("string")).otherwise(
+                c.cast("string"))
+        else:
+            text = F.trim(c.cast("string"))
+        return F.when(text != "", text)
+    if TABLES_KIND.get(col) in ("number", "int"):
+        return F.trim(F.col(col).cast("string")).cast("double")
+    return F.trim(F.col(col).cast("string"))
+
+
+def _suspects(tables: SparkTables) -> dict[str, dict[str, DataFrame]]:
+    """Per rule across rows, per table: the rows that may break it (all rows of a repeated
+    key, all lines of an order with two customers or dates, ids missing from customers),
+    found by Spark aggregations; usually none."""
+    out: dict[str, dict[str, DataFrame]] = {r: {} for r in KEY_RULES}
+    known = None
+    if "customers" in tables.frames and CID in tables.frames["customers"].columns:
+        known = tables.frames["customers"].select(CID).where(F.col(CID).isNotNull()).distinct()
+    for name, frame in tables.frames.items():
+        key = list(TABLES[name].key)
+        if name == "orders" and "line_no" not in frame.columns:
+            key = [ORDER_ID, PRODUCT_ID]
+        if key and all(k in frame.columns for k in key):
+            norm = frame.select("*", *[_text(frame, k).alias(f"_k{i}")
+                                       for i, k in enumerate(key)])
+            ks = [f"_k{i}" for i in range(len(key))]
+            repeated = norm.groupBy(*ks).count().filter(F.col("count") > 1).drop("count")
+            out["duplicate key"][name] = norm.join(repeated, ks, "inner").drop(*ks)
+        if name == "orders" and ORDER_ID in frame.columns:
+            same = [c for c in (CUSTOMER_ID, ORDER_DATE) if c in frame.columns]
+            norm = frame.select("*", _text(frame, ORDER_ID).alias("_o"),
+                                *[_text(frame, c).alias(f"_s{i}") for i, c in enumerate(same)])
+            mixed = norm.groupBy("_o").agg(*[F.countDistinct(f"_s{i}").alias(f"_n{i}")
+                                             for i in range(len(same))])
+            mixed = mixed.filter(" or ".join(f"_n{i} > 1" for i in range(len(same))) or "false")
+            out["inconsistent order"][name] = norm.join(
+                mixed.select("_o"), "_o", "inner").drop("_o", *[f"_s{i}"
+                                                                 for i in range(len(same))])
+        if known is not None and name in ("orders", "complaints", "surveys") \
+                and CID in frame.columns:
+            out["orphan customer id"][name] = frame.where(F.col(CID).isNotNull()).join(
+                known, CID, "left_anti")
     return out
+
+
+def _cross_row_problems(tables: SparkTables) -> list[Problem]:
+    """Duplicate keys, inconsistent orders and orphan ids: Spark finds the suspect rows, the
+    driver runs :func:`validate_tables` over them only (their key columns), per rule."""
+    problems = []
+    customers = None
+    if "customers" in tables.frames:
+        customers = pd.DataFrame({CUSTOMER_ID: pd.Series([], dtype=object)})
+    for rule, per_table in _suspects(tables).items():
+        frames, where = {}, {}
+        for name, rows in per_table.items():
+            cols = _key_columns(tables, name)
+            got = rows.select(FILE, ROW, *cols).toArrow().sort_by(
+                [(FILE, "ascending"), (ROW, "ascending")])
+            if got.num_rows == 0:
+                continue
+            where[name] = (got.column(FILE).to_pylist(), got.column(ROW).to_numpy())
+            frames[name] = got.select(cols).to_pandas()
+        if not frames:
+            continue
+        if rule == "orphan customer id" and customers is not None:
+            frames.setdefault("customers", customers)
+        if "orders" not in frames:
+            frames["orders"] = pd.DataFrame({c: pd.Series([], dtype=object)
+                                             for c in _key_columns(tables, "orders")})
+        report = validate_tables(frames, now=tables.now, column_formats=tables.formats)
+        for p in report.problems:
+            if p.rule != rule or p.table not in where:
+                continue
+            files, ids = where[p.table]
+            idx = [r["row"] - 1 for r in p.rows]
+            for r, pos in zip(p.rows, _positions(tables, p.table, [files[i] for i in idx],
+                                                 ids[idx])):
+                r["row"] = int(pos)
+            problems.append(p)
+    return problems
 
 
 def validate(tables: SparkTables, options: io.ReadOptions) -> None:
@@ -365,8 +443,7 @@ def validate(tables: SparkTables, options: io.ReadOptions) -> None:
         problems.append(Problem("orders", None, "missing table",
                                 0, "the orders table is absent or empty",
                                 "provide orders.csv or orders.parquet with at least one row"))
-    report = validate_tables(_key_frames(tables), now=tables.now, column_formats=tables.formats)
-    problems += [p for p in report.problems if p.rule in KEY_RULES]
+    problems += _cross_row_problems(tables)
     for what, n in repairs.items():
         log.info("repaired %d value(s): %s", n, what)
     if problems:
