@@ -11,9 +11,10 @@ the local engine's rules and messages (:mod:`forecasting.validate`).
     count (:func:`forecasting.dates.parse_dates`), then fixed for every part;
   - row rules (types, ranges, missing values, statuses, dates...): :func:`validate_tables`
     over each Spark partition, the problems summed (counts) and merged (the first five rows);
-  - rules across rows (duplicate keys, inconsistent orders, orphan customer ids):
-    :func:`validate_tables` on the driver over the key columns only (about 50 bytes per order
-    line, the one part of validation that is not distributed).
+  - rules across rows (duplicate keys, inconsistent orders, orphan customer ids): Spark
+    aggregations find the rows that may break them (every row of a repeated key, every line
+    of an order with two customers or dates, ids missing from customers), then
+    :func:`validate_tables` decides over those rows only, on the driver (usually none).
 
   Row numbers in the examples are 1-based positions in the table: for one file, the line of
   the data as the local engine counts it; for a folder, counting through its part files in
