@@ -103,9 +103,13 @@ def _with(fmt: str, u: pd.Series) -> pd.Series:
     return _pattern(u, fmt)
 
 
-def parse_dates(s: pd.Series, date_format: str | None = None) -> DateParse:
+def parse_dates(s: pd.Series, date_format: str | None = None,
+                counts: np.ndarray | None = None) -> DateParse:
     """Parse one column: datetime columns pass through (UTC when zoned); text is read with
-    ``date_format`` or the format detected for the column (see the module docstring)."""
+    ``date_format`` or the format detected for the column (see the module docstring).
+
+    ``counts`` (optional) says how many rows each value of ``s`` stands for: the Spark engine
+    detects a column's format from its distinct values and their counts."""
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         return DateParse(_naive(s), None, False)
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -141,7 +145,8 @@ def parse_dates(s: pd.Series, date_format: str | None = None) -> DateParse:
         return result(dmy, DAYFIRST, True, ambiguous=rows(differ))
     if ok_d.all() or ok_m.all():
         return result(dmy, DAYFIRST, True) if ok_d.all() else result(mdy, MONTHFIRST, True)
-    counts = np.bincount(codes[codes >= 0], minlength=len(u))
+    weights = None if counts is None else np.asarray(counts, dtype=float)[codes >= 0]
+    counts = np.bincount(codes[codes >= 0], weights=weights, minlength=len(u))
     ranked = sorted([(int(counts[ok_iso].sum()), 2, ISO, iso, ok_iso),
                      (int(counts[ok_d].sum()), 1, DAYFIRST, dmy, ok_d),
                      (int(counts[ok_m].sum()), 0, MONTHFIRST, mdy, ok_m)],

@@ -52,7 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forecasting.dataset import Dataset
-from forecasting.dates import ISO, parse_dates
+from forecasting.dates import ISO, DateParse, parse_dates
 from forecasting.errors import DataError, Problem
 from forecasting.schema import (
     AMOUNT, COMPLAINTS, CUSTOMER_ID, DELIVERED_DATE, LINE_NO, OPENED_AT, ORDER_DATE, ORDER_ID,
@@ -214,7 +214,14 @@ _ISO_FIX = "write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (real calendar date
 def _check_dates(chk: _Checker, t: str, name: str, df: pd.DataFrame, present,
                  date_format: str | None, formats: dict[str, str]) -> pd.Series:
     """Parse one date column with one format (given or detected) and report what does not fit."""
-    r = parse_dates(df[name], date_format)
+    return _check_date_problems(chk, t, name, df, present, parse_dates(df[name], date_format),
+                                date_format, formats)
+
+
+def _check_date_problems(chk: _Checker, t: str, name: str, df: pd.DataFrame, present,
+                         r: DateParse, date_format: str | None,
+                         formats: dict[str, str]) -> pd.Series:
+    """The problems of a parsed date column (``r``); its values."""
     if r.format is not None:
         formats[name] = f"{r.format} ({'detected' if r.detected else 'given'})"
     if r.ambiguous is not None:
@@ -345,7 +352,8 @@ def _parse_column(chk: _Checker, table: Table, df: pd.DataFrame, col: Column,
 
 def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame, decimal: str = ".",
                  date_format: str | None = None,
-                 formats: dict[str, str] | None = None) -> pd.DataFrame | None:
+                 formats: dict[str, str] | None = None,
+                 column_formats: dict[str, str] | None = None) -> pd.DataFrame | None:
     df = raw.copy()
     df.columns = pd.Index([str(c).strip() for c in df.columns], dtype=object)
     missing = [c for c in table.required_columns() if c not in df]
@@ -371,7 +379,8 @@ def _parse_table(chk: _Checker, table: Table, raw: pd.DataFrame, decimal: str = 
         df = df.loc[:, ~df.columns.duplicated()]
     for col in table.columns:
         if col.name in df:
-            df[col.name] = _parse_column(chk, table, df, col, decimal, date_format, formats)
+            fmt = (column_formats or {}).get(col.name, date_format)
+            df[col.name] = _parse_column(chk, table, df, col, decimal, fmt, formats)
     return df
 
 
@@ -456,7 +465,8 @@ def _check_orphans(chk: _Checker, tables: dict[str, pd.DataFrame]) -> None:
 
 def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = None,
                     context: str = "input data", options: ReadOptions | None = None,
-                    sources: dict[str, SourceInfo] | None = None) -> ValidationReport:
+                    sources: dict[str, SourceInfo] | None = None,
+                    column_formats: dict[str, dict[str, str]] | None = None) -> ValidationReport:
     """Parse and check every table; returns the report (with a Dataset when there is no problem).
 
     ``raw`` maps table names (``orders``, ``customers``, ...) to DataFrames as read from files.
@@ -464,7 +474,9 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
     ``options.date_format`` fixes the date format of every date column (default: detected per
     column, :mod:`forecasting.dates`); ``sources`` (from :func:`forecasting.io.read_sources`)
     give each file's decimal separator and how it was read, for ``report.reading``.
-    Tables are never modified in place.
+    ``column_formats`` (table -> column -> format) fixes the format of single date columns:
+    the Spark engine detects each column's format once over all rows, then validates its
+    parts with it. Tables are never modified in place.
     """
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     chk = _Checker()
@@ -482,7 +494,7 @@ def validate_tables(raw: dict[str, pd.DataFrame], now: pd.Timestamp | None = Non
         source = (sources or {}).get(name)
         formats: dict[str, str] = {}
         out = _parse_table(chk, table, df, source.decimal if source else ".", date_format,
-                           formats)
+                           formats, (column_formats or {}).get(name))
         line = source.describe() if source else name
         if formats:
             line += "; dates: " + ", ".join(f"{c} {f}" for c, f in formats.items())

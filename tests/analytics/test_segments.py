@@ -146,3 +146,23 @@ def test_rule_churn_rates_are_measured_when_history_allows():
 def test_bad_as_of_is_a_user_error():
     with pytest.raises(ForecastingError):
         segments(Dataset(five_customers()), "not-a-date")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 8), max_size=40), st.integers(1, 4), st.booleans())
+def test_cut_points_from_parts_give_the_same_scores(values, parts, higher_is_better):
+    """The Spark engine's way: value counts summed over parts (buckets), cut points once,
+    applied to each part, equal the scores computed over all values at once."""
+    from forecasting.analytics.segments import apply_cut_points, cut_points_from_counts
+
+    s = pd.Series(values, dtype=float)
+    sign = 1.0 if higher_is_better else -1.0
+    counts = pd.concat([(s.iloc[i::parts] * sign).value_counts() for i in range(parts)])
+    counts = counts.groupby(level=0).sum().sort_index()
+    cuts = cut_points_from_counts(counts.index.to_numpy(float), counts.to_numpy())
+    got = pd.concat([apply_cut_points(s.iloc[i::parts], cuts, higher_is_better)
+                     for i in range(parts)]).sort_index()
+    expected = quintile_scores(s, higher_is_better)
+    assert got.tolist() == expected.tolist()
+    if values:
+        assert got.tolist() == independent_scores(values, higher_is_better)

@@ -117,6 +117,14 @@ class SegmentConfig:
     min_customers_per_rate: int = 20
 
 
+def day_end(as_of) -> pd.Timestamp:
+    """Midnight after the day of ``as_of``: events before it are "on or before as_of".
+
+    Same convention as :func:`forecasting.cutoff.as_of_instant` (a date means its whole day).
+    """
+    return Cutoff.of(as_of).next_day
+
+
 def revenue_lines(orders: pd.DataFrame) -> pd.DataFrame:
     """Order lines that carry revenue, with ``amount`` as revenue (see module docstring).
 
@@ -181,22 +189,53 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Seri
     Customers are sorted worst to best (ascending values when ``higher_is_better``), cut
     into 5 buckets as SQL ``NTILE(5)`` does, then every customer takes the minimum bucket
     of the customers with the same value. Independent of row order; NaN is not allowed.
+    The same as :func:`apply_cut_points` with :func:`quintile_cut_points` of ``values``
+    (the Spark engine computes the cut points once over all customers, then applies them).
     """
+    return apply_cut_points(values, quintile_cut_points(values, higher_is_better),
+                            higher_is_better)
+
+
+def _score_key(values: pd.Series, higher_is_better: bool) -> np.ndarray:
     if values.isna().any():
         raise ValueError("quintile_scores: values contain NaN")
+    key = values.to_numpy(dtype=float)
+    return key if higher_is_better else -key
+
+
+def quintile_cut_points(values: pd.Series, higher_is_better: bool = True) -> np.ndarray:
+    """The four cut points of :func:`quintile_scores` over ``values`` (see
+    :func:`cut_points_from_counts`)."""
+    keys, counts = np.unique(_score_key(values, higher_is_better), return_counts=True)
+    return cut_points_from_counts(keys, counts)
+
+
+def cut_points_from_counts(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Cut points from the distinct sort keys (ascending) and how many customers have each.
+
+    With the keys of all ``n`` customers sorted, bucket ``b`` (2..5) of ``NTILE(5)`` starts at
+    position ``p_b``; its cut point is the key at position ``p_b - 1``. A customer's score is 1
+    + the number of cut points strictly below its key, i.e. the bucket of the first customer
+    with the same key (ties share the lowest score). A bucket that ``n < 5`` leaves empty gets
+    the largest key, which no key exceeds.
+    """
+    n = int(np.sum(counts))
+    if n == 0:
+        return np.full(4, np.inf)
+    first_bucket = ntile(n)
+    starts = np.searchsorted(first_bucket, np.arange(2, 6), side="left")  # p_2 .. p_5
+    ends = np.cumsum(counts)  # position after the last customer of each key
+    return np.asarray(keys, dtype=float)[np.searchsorted(ends, starts - 1, side="right")]
+
+
+def apply_cut_points(values: pd.Series, cuts: np.ndarray,
+                     higher_is_better: bool = True) -> pd.Series:
+    """Scores 1-5 of ``values`` from cut points of :func:`quintile_cut_points`."""
     if values.empty:
         return pd.Series([], index=values.index, dtype=int)
-    key = values if higher_is_better else -values
-    order = np.argsort(key.to_numpy(), kind="stable")
-    sorted_vals = key.to_numpy()[order]
-    bucket = ntile(len(values))
-    # lowest bucket per tie group: first position of each run of equal sorted values
-    first_of_run = np.r_[True, sorted_vals[1:] != sorted_vals[:-1]]
-    run_id = np.cumsum(first_of_run) - 1
-    shared = bucket[first_of_run][run_id]
-    out = np.empty(len(values), dtype=int)
-    out[order] = shared
-    return pd.Series(out, index=values.index, name=values.name)
+    key = _score_key(values, higher_is_better)
+    out = np.searchsorted(np.asarray(cuts, dtype=float), key, side="left") + 1
+    return pd.Series(out.astype(int), index=values.index, name=values.name)
 
 
 def name_segments(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
@@ -210,9 +249,29 @@ def rfm_segments(orders: pd.DataFrame, as_of, lookback_days: int = DEFAULT_LOOKB
     """:func:`rfm_table` plus ``r_score``, ``f_score``, ``m_score``, ``rfm_score`` and
     ``segment`` for every buying customer."""
     rfm = rfm_table(orders, as_of, lookback_days)
-    rfm["r_score"] = quintile_scores(rfm["days_since_last_order"], higher_is_better=False)
-    rfm["f_score"] = quintile_scores(rfm[f"orders_{lookback_days}d"])
-    rfm["m_score"] = quintile_scores(rfm[f"revenue_{lookback_days}d"])
+    return add_rfm_scores(rfm, rfm_cut_points(rfm, lookback_days), lookback_days)
+
+
+def rfm_score_columns(lookback_days: int) -> dict[str, tuple[str, bool]]:
+    """Score column -> (the value it scores, whether higher is better)."""
+    return {"r_score": ("days_since_last_order", False),
+            "f_score": (f"orders_{lookback_days}d", True),
+            "m_score": (f"revenue_{lookback_days}d", True)}
+
+
+def rfm_cut_points(rfm: pd.DataFrame, lookback_days: int) -> dict[str, np.ndarray]:
+    """The quintile cut points of each RFM score over the customers of ``rfm``."""
+    return {score: quintile_cut_points(rfm[col], better)
+            for score, (col, better) in rfm_score_columns(lookback_days).items()}
+
+
+def add_rfm_scores(rfm: pd.DataFrame, cuts: dict[str, np.ndarray],
+                   lookback_days: int) -> pd.DataFrame:
+    """``rfm`` with the scores given by ``cuts`` (:func:`rfm_cut_points`), ``rfm_score`` and
+    ``segment``; a new frame."""
+    rfm = rfm.copy()
+    for score, (col, better) in rfm_score_columns(lookback_days).items():
+        rfm[score] = apply_cut_points(rfm[col], cuts[score], better)
     rfm["rfm_score"] = (rfm["r_score"].astype(str) + rfm["f_score"].astype(str)
                         + rfm["m_score"].astype(str))
     rfm["segment"] = name_segments(rfm["r_score"], rfm["f_score"], rfm["m_score"])
@@ -232,23 +291,51 @@ def rfm_churn_rates(orders: pd.DataFrame, as_of, cfg: SegmentConfig = SegmentCon
     :data:`FALLBACK_CHURN_BY_R` applies.
     """
     start = Cutoff.of(as_of).minus(cfg.horizon_days)
-    labels = churned(completed(orders), start, cfg.horizon_days, cfg.lookback_days)
+    at_c, labels = churn_at(orders, start, cfg)
     if len(labels) < cfg.min_customers_per_rate:
         return {}, {}, None
-    at_c = rfm_segments(orders, start, cfg.lookback_days).reindex(labels.index)
-    churned_ = labels.astype(float)
-    n_min = cfg.min_customers_per_rate
-    by_seg = churned_.groupby(at_c["segment"]).agg(["mean", "size"])
-    by_r = churned_.groupby(at_c["r_score"]).agg(["mean", "size"])
-    return ({k: float(v) for k, v in by_seg.loc[by_seg["size"] >= n_min, "mean"].items()},
-            {int(k): float(v) for k, v in by_r.loc[by_r["size"] >= n_min, "mean"].items()},
-            float(churned_.mean()))
+    counts = churn_counts(at_c["segment"], at_c["r_score"], labels.astype(float))
+    return churn_rates_from_counts(counts, cfg.min_customers_per_rate)
+
+
+def churn_at(orders: pd.DataFrame, start, cfg: SegmentConfig) -> tuple[pd.DataFrame, pd.Series]:
+    """(segments as of ``start`` of the customers active then, their churn label over the
+    ``horizon_days`` after it) by the one churn definition, :func:`forecasting.labels.churned`."""
+    labels = churned(completed(orders), start, cfg.horizon_days, cfg.lookback_days)
+    return rfm_segments(orders, start, cfg.lookback_days).reindex(labels.index), labels
+
+
+def churn_counts(segment: pd.Series, r_score: pd.Series, churned: pd.Series) -> pd.DataFrame:
+    """Customers and churned customers per (segment, r_score): what
+    :func:`churn_rates_from_counts` needs (the Spark engine sums it over buckets)."""
+    frame = pd.DataFrame({"segment": segment, "r_score": r_score, "churned": churned})
+    return frame.groupby(["segment", "r_score"], as_index=False).agg(
+        customers=("churned", "size"), churned=("churned", "sum"))
+
+
+def churn_rates_from_counts(counts: pd.DataFrame, min_customers: int,
+                            ) -> tuple[dict[str, float], dict[int, float], float | None]:
+    """Churn rates by segment, by recency score and overall from :func:`churn_counts`
+    (a rate needs ``min_customers``; see :func:`rfm_churn_rates`)."""
+    if counts["customers"].sum() < min_customers:
+        return {}, {}, None
+    by_seg = counts.groupby("segment")[["churned", "customers"]].sum()
+    by_r = counts.groupby("r_score")[["churned", "customers"]].sum()
+    rate = lambda t: t["churned"] / t["customers"]  # noqa: E731
+    return ({k: float(v) for k, v in rate(by_seg)[by_seg["customers"] >= min_customers].items()},
+            {int(k): float(v) for k, v in rate(by_r)[by_r["customers"] >= min_customers].items()},
+            float(counts["churned"].sum() / counts["customers"].sum()))
 
 
 def rule_churn_probability(rfm: pd.DataFrame, orders: pd.DataFrame, as_of,
                            cfg: SegmentConfig = SegmentConfig()) -> pd.Series:
     """Churn probability per customer of ``rfm`` from :func:`rfm_churn_rates`."""
-    by_seg, by_r, overall = rfm_churn_rates(orders, as_of, cfg)
+    return rates_probability(rfm, rfm_churn_rates(orders, as_of, cfg), as_of)
+
+
+def rates_probability(rfm: pd.DataFrame, rates, as_of) -> pd.Series:
+    """Churn probability per customer of ``rfm`` from the rates of :func:`rfm_churn_rates`."""
+    by_seg, by_r, overall = rates
     if overall is None:
         log.info("too little history before %s to measure churn rates; using the fixed "
                  "rates by recency score %s", as_of, FALLBACK_CHURN_BY_R)
@@ -318,10 +405,34 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     :func:`forecasting.churn.score.score_customers`; the caller fetches them); customers
     without one, or every customer when there are none, get the RFM rules' probability.
     """
-    c = Cutoff.of(as_of)
-    rfm = rfm_segments(data.orders, c, cfg.lookback_days)
-    scored = model_scores(churn_scores)
-    rules = rule_churn_probability(rfm, data.orders, as_of, cfg)
+    end = day_end(as_of)
+    rfm = rfm_segments(data.orders, as_of, cfg.lookback_days)
+    rates = rfm_churn_rates(data.orders, as_of, cfg)
+    out = customer_value(rfm, rates, model_scores(churn_scores), as_of, cfg).reset_index()
+    prospects = prospects_of(data, out[CUSTOMER_ID], end)
+    if len(prospects):
+        out = pd.concat([out, prospects], ignore_index=True)
+    out[segment_int_columns(cfg)] = out[segment_int_columns(cfg)].astype("Int64")
+    out = out.sort_values(["value_at_risk_12m", CUSTOMER_ID], ascending=[False, True],
+                          na_position="last", kind="stable").reset_index(drop=True)
+    log.info("segmented %d customers as of %s (%d prospects)", len(out),
+             (end - pd.Timedelta(days=1)).date(), len(prospects))
+    return out
+
+
+def segment_int_columns(cfg: SegmentConfig) -> list[str]:
+    """Whole-number columns of :func:`segments`, empty (not 0) for prospects."""
+    return ["days_since_last_order", "days_since_first_order", f"orders_{cfg.lookback_days}d",
+            "r_score", "f_score", "m_score"]
+
+
+def customer_value(rfm: pd.DataFrame, rates, scored: pd.DataFrame | None, as_of,
+                   cfg: SegmentConfig = SegmentConfig()) -> pd.DataFrame:
+    """Per buying customer of ``rfm`` (:func:`rfm_segments`): churn probability (the model's
+    ``scored`` rows of :func:`model_scores` where present, else the RFM ``rates`` of
+    :func:`rfm_churn_rates`), its source, lifecycle stage and value columns. A new frame."""
+    rfm = rfm.copy()
+    rules = rates_probability(rfm, rates, as_of)
     p = rules.copy()
     source = pd.Series(CHURN_SOURCE_RULES, index=rfm.index, dtype=object)
     if scored is not None and "churn_probability" in scored:
@@ -340,28 +451,17 @@ def segments(data: Dataset, as_of, cfg: SegmentConfig = SegmentConfig(),
     rfm["revenue_if_retained_12m"] = rev_window * 365.0 / cfg.lookback_days
     rfm["expected_revenue_12m"] = rfm["revenue_if_retained_12m"] * (1 - rfm["churn_probability"])
     rfm["value_at_risk_12m"] = rfm["revenue_if_retained_12m"] * rfm["churn_probability"]
-    out = rfm.reset_index()
-    prospects = _prospects(data, out[CUSTOMER_ID], c)
-    if len(prospects):
-        out = pd.concat([out, prospects], ignore_index=True)
-    int_cols = ["days_since_last_order", "days_since_first_order",
-                f"orders_{cfg.lookback_days}d", "r_score", "f_score", "m_score"]
-    out[int_cols] = out[int_cols].astype("Int64")  # empty (not 0) for prospects
-    out = out.sort_values(["value_at_risk_12m", CUSTOMER_ID], ascending=[False, True],
-                          na_position="last", kind="stable").reset_index(drop=True)
-    log.info("segmented %d customers as of %s (%d prospects)", len(out),
-             c, len(prospects))
-    return out
+    return rfm
 
 
-def _prospects(data: Dataset, buyers: pd.Series, c: Cutoff) -> pd.DataFrame:
-    """Customers of the customers table known at ``c`` with no completed order by then."""
+def prospects_of(data: Dataset, buyers: pd.Series, end: pd.Timestamp) -> pd.DataFrame:
+    """Customers of the customers table with no completed order before ``end``."""
     if data.customers is None or CUSTOMER_ID not in data.customers:
         return pd.DataFrame()
     ids = data.customers[CUSTOMER_ID].dropna().astype(str)
     if "created_at" in data.customers:
         created = data.customers["created_at"]
-        ids = ids[created.isna() | (created <= c.instant)]
+        ids = ids[created.isna() | (created < end)]
     ids = pd.Index(ids.unique()).difference(pd.Index(buyers))
     return pd.DataFrame({CUSTOMER_ID: ids, "lifecycle_stage": "prospect",
                          "revenue_to_date": 0.0, "revenue_if_retained_12m": 0.0,

@@ -18,6 +18,7 @@ import pkgutil
 import sys
 
 from forecasting import __version__
+from forecasting.engines import DEFAULT_ENGINE, DEFAULT_SPARK_MASTER, ENGINES
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting")
@@ -120,6 +121,32 @@ def read_options(args: argparse.Namespace):
 
     return ReadOptions.from_strings(encoding=args.encoding, sep=args.sep, decimal=args.decimal,
                                     date_format=args.date_format, columns=args.columns)
+
+
+ENGINE_HELP = """\
+local: one pandas process (default). spark: the same code on Spark, per-customer work in
+customer-hash buckets, global steps (validation of keys, quintile cut points, churn rates) once
+over all data; DATA_DIR may then hold Parquet or CSV folders of part files, and --out x.parquet
+is written as a folder of parts (x.csv as one file). Needs the 'spark' extra and Java 17."""
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """``--engine`` and ``--spark-master``; :func:`spark_tables` reads DATA_DIR with them."""
+    g = parser.add_argument_group("engine", ENGINE_HELP)
+    g.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                   help="where the work runs")
+    g.add_argument("--spark-master", default=DEFAULT_SPARK_MASTER, metavar="URL",
+                   help="--engine spark: the Spark master (local[N], yarn, spark://host:7077, "
+                        "k8s://...); ignored when a session already runs (spark-submit)")
+
+
+def spark_tables(args: argparse.Namespace):
+    """The validated tables of DATA_DIR as Spark DataFrames (``--engine spark``)."""
+    # heavy: pyspark (and a JVM) only when --engine spark is asked for
+    from forecasting.engines.spark_data import read_tables, spark_session
+
+    spark = spark_session(args.spark_master)
+    return read_tables(args.data_dir, spark, options=read_options(args))
 
 
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:

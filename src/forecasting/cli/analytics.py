@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cli import (
+    add_command, add_engine_options, add_read_options, read_options, spark_tables,
+)
 from forecasting.cutoff import Cutoff
 from forecasting.errors import ForecastingError
 
@@ -29,6 +31,7 @@ def register(commands, train, promote) -> None:
     _common(p)
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="also write segments.png (sizes and revenue share) into DIR")
+    add_engine_options(p)
     p.set_defaults(handler=_segments)
 
     p = add_command(
@@ -107,6 +110,8 @@ def _segments(args) -> int:
     from forecasting.analytics.segments import segments
 
     t = time.perf_counter()
+    if args.engine == "spark":
+        return _segments_spark(args, t)
     data = read_dataset(args.data_dir, options=read_options(args))
     seg = segments(data, args.as_of, _config(args), churn_scores=_scores(data, args))
     write_table(seg, args.out)
@@ -122,6 +127,49 @@ def _segments(args) -> int:
         customers=("customer_id", "size"), value_at_risk_12m=("value_at_risk_12m", "sum"))
     print(summary.sort_values("value_at_risk_12m", ascending=False).round(0).to_string())
     return 0
+
+
+def _segments_spark(args, t: float) -> int:
+    # heavy: pyspark only with --engine spark
+    from forecasting.engines import spark as engine
+
+    tables = spark_tables(args)
+    scores = None if args.no_model else _spark_scores(tables, args)
+    seg = engine.segments(tables, args.as_of, _config(args), churn_scores=scores).persist()
+    engine.write(seg, args.out)
+    if args.plots:
+        # heavy: matplotlib only with --plots
+        from forecasting.analytics.plots import save_figures, segments_figure
+
+        save_figures({"segments": segments_figure(engine.to_pandas(seg))}, args.plots)
+    summary = engine.to_pandas(seg.filter(seg["segment"].isNotNull()).groupBy("segment").agg(
+        {"customer_id": "count", "value_at_risk_12m": "sum"})).set_index("segment")
+    summary = summary.rename(columns={"count(customer_id)": "customers",
+                                      "sum(value_at_risk_12m)": "value_at_risk_12m"})
+    log.info("segments as of %s (Spark) -> %s (%.1f s)", args.as_of, args.out,
+             time.perf_counter() - t)
+    print(summary[["customers", "value_at_risk_12m"]].sort_values(
+        "value_at_risk_12m", ascending=False).round(0).to_string())
+    return 0
+
+
+def _spark_scores(tables, args):
+    """The champion's scores on Spark, or None (RFM rules) like :func:`_scores`."""
+    # heavy: the churn model's libraries and pyspark, only with --engine spark
+    from forecasting.churn.score import load_champion
+    from forecasting.engines import spark as engine
+    from forecasting.errors import ForecastingError
+
+    try:  # the same fallback as forecasting.churn.score.champion_scores
+        model = load_champion()
+        scores = engine.score(tables, args.as_of, model).persist()
+        lookback = int(model.config.get("lookback_days", 365))
+        engine.check_active(scores, args.as_of, lookback)
+        return scores
+    except ForecastingError as exc:
+        log.info("no usable champion churn model (%s); churn probabilities come from RFM "
+                 "rules", str(exc).splitlines()[0])
+        return None
 
 
 def _kpis(args) -> int:

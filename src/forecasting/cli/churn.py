@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cli import (
+    add_command, add_engine_options, add_read_options, read_options, spark_tables,
+)
 from forecasting.cutoff import Cutoff
 from forecasting.errors import ForecastingError
 
@@ -108,6 +110,7 @@ def register(commands, train, promote) -> None:
     p.add_argument("--model-name", default="churn", help="registered model to use")
     p.add_argument("--alias", default="champion", help="alias of the version to use")
     add_read_options(p)
+    add_engine_options(p)
     p.set_defaults(handler=_score)
 
 
@@ -253,6 +256,8 @@ def _score(args) -> int:
 
     bands = parse_bands(args.bands) if args.bands else None
     model = load_champion(args.model_name, args.alias)
+    if args.engine == "spark":
+        return _score_spark(args, model, bands)
     data = read_dataset(args.data_dir, options=read_options(args))
     scores = score_customers(data, args.as_of, model=model, bands=bands)
     if not str(args.out).lower().endswith(".json"):
@@ -261,5 +266,27 @@ def _score(args) -> int:
     counts = scores["risk_band"].value_counts().reindex(["high", "medium", "low"], fill_value=0)
     print(f"scored {len(scores):,} customers as of {args.as_of} with {args.model_name} "
           f"version {model.version}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+          + f" -> {args.out}")
+    return 0
+
+
+def _score_spark(args, model, bands) -> int:
+    # heavy: pyspark only with --engine spark
+    from forecasting.engines import spark as engine
+
+    scores = engine.score(spark_tables(args), args.as_of, model, bands).persist()
+    engine.check_active(scores, args.as_of, int(model.config.get("lookback_days", 365)))
+    if str(args.out).lower().endswith(".json"):
+        from forecasting.io import write_table  # json: reasons as lists, like the local path
+
+        out = engine.to_pandas(scores)
+        out["reasons"] = [json.loads(r) for r in out["reasons"]]
+        write_table(out, args.out)
+    else:
+        engine.write(scores, args.out)
+    counts = {r["risk_band"]: r["count"] for r in scores.groupBy("risk_band").count().collect()}
+    print(f"scored {sum(counts.values()):,} customers as of {args.as_of} with "
+          f"{args.model_name} version {model.version} (Spark): "
+          + ", ".join(f"{k} {counts.get(k, 0):,}" for k in ("high", "medium", "low"))
           + f" -> {args.out}")
     return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cli import (
+    add_command, add_engine_options, add_read_options, read_options, spark_tables,
+)
 from forecasting.cutoff import Cutoff
 from forecasting.errors import DataError
 
@@ -41,6 +43,7 @@ def register(commands, train, promote) -> None:
     p.add_argument("--lookback-days", type=int, default=365,
                    help="a customer is active with an order in this many days before --as-of")
     add_read_options(p)
+    add_engine_options(p)
     p.set_defaults(handler=_features)
 
 
@@ -75,6 +78,8 @@ def _problems_text(report) -> str:
 
 
 def _features(args) -> int:
+    if args.engine == "spark":
+        return _features_spark(args)
     # imported when the command runs: keeps pandas, lightgbm and mlflow off 'forecasting --help'
     from forecasting.features import build_features
     from forecasting.io import read_dataset, write_table
@@ -87,4 +92,18 @@ def _features(args) -> int:
     write_table(feats.reset_index(), args.out)
     log.info("features as of %s: %s customers x %d columns -> %s (read %.1f s, build %.1f s)",
              args.as_of, f"{len(feats):,}", feats.shape[1], args.out, t1 - t0, t2 - t1)
+    return 0
+
+
+def _features_spark(args) -> int:
+    # heavy: pyspark only with --engine spark
+    from forecasting.engines import spark as engine
+
+    t0 = time.perf_counter()
+    tables = spark_tables(args)
+    t1 = time.perf_counter()
+    feats = engine.features(tables, args.as_of, lookback_days=args.lookback_days)
+    engine.write(feats, args.out)
+    log.info("features as of %s (Spark) -> %s (read and validate %.1f s, build and write "
+             "%.1f s)", args.as_of, args.out, t1 - t0, time.perf_counter() - t1)
     return 0

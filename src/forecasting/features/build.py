@@ -79,18 +79,32 @@ def build_features(data: Dataset, as_of, lookback_days: int = DEFAULT_LOOKBACK_D
 def customer_attributes(customers: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
     """Extra columns of the customers table as ``attr_<name>``: numbers stay numbers, text
     becomes a category."""
+    table = attribute_values(customers, index)
+    if table is None:
+        return None
+    out = {}
+    for c in table.columns:
+        s = table[c]
+        num = pd.to_numeric(s, errors="coerce")
+        if attribute_is_number(int(s.notna().sum()), int(num.notna().sum())):
+            out[ATTRIBUTE_PREFIX + c] = num.astype(float)
+        else:
+            out[ATTRIBUTE_PREFIX + c] = s.astype("str").where(s.notna()).astype("category")
+    return pd.DataFrame(out, index=index)
+
+
+def attribute_values(customers: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
+    """The extra columns of the customers table (not id, not created_at) for the customers of
+    ``index``, as stored; None when there are none."""
     if customers is None:
         return None
     extra = [c for c in customers.columns if c not in (CUSTOMER_ID, CREATED_AT)]
     if not extra:
         return None
-    table = customers.drop_duplicates(CUSTOMER_ID).set_index(CUSTOMER_ID)[extra].reindex(index)
-    out = {}
-    for c in extra:
-        s = table[c]
-        num = pd.to_numeric(s, errors="coerce")
-        if s.notna().any() and num.notna().sum() == s.notna().sum():
-            out[ATTRIBUTE_PREFIX + c] = num.astype(float)
-        else:
-            out[ATTRIBUTE_PREFIX + c] = s.astype("str").where(s.notna()).astype("category")
-    return pd.DataFrame(out, index=index)
+    return customers.drop_duplicates(CUSTOMER_ID).set_index(CUSTOMER_ID)[extra].reindex(index)
+
+
+def attribute_is_number(present: int, numeric: int) -> bool:
+    """An attribute is a number when it has values and every one of them reads as a number
+    (``present`` values, ``numeric`` of them numbers, over all customers of the table)."""
+    return present > 0 and numeric == present
