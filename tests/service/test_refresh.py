@@ -119,3 +119,16 @@ def test_a_truncated_table_is_refused_before_it_becomes_current(in_store):
     assert store.current_id(root) == before and not (root / sid).exists()
     store.clean_partials(root)
     assert not partial.exists()
+
+
+def test_a_refresh_as_of_a_past_date_sees_only_what_was_known_then(in_store):
+    """Point in time: the 2024-08-31 refresh forecasts from the week after it, not from the
+    data's end, and its KPIs stop at its month (the data run to the end of 2024)."""
+    root, _, _, first, second = in_store
+    fc = store.read_forecast_history(root)
+    early = pd.to_datetime(fc.loc[fc["snapshot_id"] == first, "ds"])
+    late = pd.to_datetime(fc.loc[fc["snapshot_id"] == second, "ds"])
+    # the first forecast week is the one in progress on 2024-08-31 (its history stops at the
+    # last complete week), never one after the data's end
+    assert pd.Timestamp("2024-08-24") < early.min() <= pd.Timestamp("2024-09-07")
+    assert late.min() >= early.min() + pd.Timedelta(weeks=4)

@@ -145,9 +145,12 @@ def write_snapshot(data: Dataset, data_dir, as_of: pd.Timestamp, folder: Path,
                                             else None)
     tables["customers.parquet"] = seg.drop(columns="reasons", errors="ignore")
     tables["followup.parquet"] = follow
-    tables["kpis.parquet"] = kpi_table(data)
-    write_page_tables(data, as_of, folder)
-    demand = demand_part(data, meta, horizon, freq, levels, churn_adjust)
+    # KPIs, the page's event tables and the forecasts see only what was known on the as-of
+    # day (a refresh as of a past date must not forecast from later orders)
+    known = data.known_at(as_of)
+    tables["kpis.parquet"] = kpi_table(known)
+    write_page_tables(known, as_of, folder)
+    demand = demand_part(known, meta, horizon, freq, levels, churn_adjust)
     if demand is not None:
         tables["forecasts.parquet"], tables["history.parquet"] = demand
     for name, table in tables.items():
