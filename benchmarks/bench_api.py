@@ -23,41 +23,14 @@ import asyncio
 import logging
 import os
 import signal
-import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from _server import free_port, start
 import numpy as np
 
 log = logging.getLogger("bench_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(port: int, logfile: Path) -> subprocess.Popen:
-    from forecasting.cli.serve import bentoml_command
-
-    proc = subprocess.Popen(bentoml_command("127.0.0.1", port), stdout=logfile.open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{logfile.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("server not ready in 120 s")
 
 
 class _Conn:
@@ -185,10 +158,10 @@ def main() -> None:
     backend.churn_score(M.ChurnScoreRequest(customer_ids=batch_ids))
     lookup_batch = (time.perf_counter() - t) * 1000
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/churn/score"
     with tempfile.TemporaryDirectory() as tmp:
-        proc = _start(port, Path(tmp) / "server.log")
+        proc = start(port, Path(tmp) / "server.log")
         try:
             lines = []
             for c in (1, 8, 32):

@@ -26,7 +26,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,37 +34,13 @@ import time
 from pathlib import Path
 
 import httpx
+from _server import free_port, start
 
 log = logging.getLogger("bench_page")
 KEY = "bench-page-key"
 FIRST_VIEW = "#plan-table tbody td[data-field=recommended_quantity]"
 VIEWS = {"accounts": "#customer-table tbody tr", "manager": "#segment-table tbody tr",
          "models": "#drift p"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(port: int, logfile: Path, env: dict) -> subprocess.Popen:
-    from forecasting.cli.serve import bentoml_command
-
-    proc = subprocess.Popen(bentoml_command("127.0.0.1", port), stdout=logfile.open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True, env=env)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{logfile.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("server not ready in 120 s")
 
 
 def _demo(work: Path, env: dict) -> None:
@@ -156,8 +131,8 @@ def main() -> None:
         env.pop("FORECASTING_SNAPSHOT_DIR", None)
         if not (work / "models" / "serving" / "meta.json").exists():
             _demo(work, env)
-    port = _free_port()
-    proc = _start(port, work / "server.log", env)
+    port = free_port()
+    proc = start(port, work / "server.log", env)
     url = f"http://127.0.0.1:{port}/"
     try:
         t = []

@@ -20,7 +20,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,14 +27,9 @@ import time
 from pathlib import Path
 
 import httpx
+from _server import free_port, start
 import numpy as np
 import pandas as pd
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(env: dict, *argv: str) -> None:
@@ -105,24 +99,10 @@ def main() -> None:
         first = (root / "CURRENT").read_text().strip()
         ids = sorted(pd.read_parquet(root / first / "churn.parquet")["customer_id"].astype(str))
 
-        port = _free_port()
-        exe = Path(sys.executable).with_name("bentoml")
-        proc = subprocess.Popen([str(exe), "serve", "forecasting.api.service:ForecastingService",
-                                 "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                stdout=open(tmp / "server.log", "w"), stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        port = free_port()
+        proc = start(port, tmp / "server.log", env)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                try:
-                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.3)
-            else:
-                raise SystemExit((tmp / "server.log").read_text()[-3000:])
 
             async def run() -> tuple[list, list, float, float | None]:
                 base: list = []
