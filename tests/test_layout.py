@@ -65,3 +65,20 @@ def test_local_imports_say_why():
             if not any("#" in b for b in block):
                 unexplained.append(f"{path.relative_to(PKG)}:{i + 1}: {line.strip()}")
     assert not unexplained, "\n".join(unexplained)
+
+
+def test_shared_defaults_are_defined_once():
+    """The interval levels, the lookback and the churn horizon used by several modules come
+    from settings.py; a second literal copy would drift (it did, before)."""
+    import re
+
+    copies = []
+    pattern = re.compile(r"(levels\s*[:=][^\n]*\(80, 95\)|lookback_days: int = 365|"
+                         r"horizon_days: int = 90\b)")
+    for path in PKG.rglob("*.py"):
+        if path.name == "settings.py":
+            continue
+        for i, line in enumerate(path.read_text().splitlines()):
+            if pattern.search(line) and ">>>" not in line:
+                copies.append(f"{path.relative_to(PKG)}:{i + 1}: {line.strip()}")
+    assert not copies, "\n".join(copies)

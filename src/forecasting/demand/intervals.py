@@ -29,13 +29,14 @@ the same kind.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.isotonic import isotonic_regression
 
 from forecasting.errors import ForecastingError
-from sklearn.isotonic import isotonic_regression
+from forecasting.settings import DEFAULT_LEVELS
 
 
 class ConformalIntervals:
-    def __init__(self, levels=(80, 95), max_paths: int = 5000, seed: int = 0):
+    def __init__(self, levels=DEFAULT_LEVELS, max_paths: int = 5000, seed: int = 0):
         self.levels = tuple(int(v) for v in levels)
         self.max_paths = max_paths
         self.seed = seed

@@ -40,6 +40,7 @@ from forecasting.errors import ForecastingError
 from forecasting.demand.validate import static_columns, validate_series
 from forecasting.schema import UNIQUE_ID
 from forecasting.demand.series import orders_to_series
+from forecasting.settings import DEFAULT_FREQ, DEFAULT_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class DemandConfig:
 
     horizon: int
     freq: str | None = None
-    levels: tuple[int, ...] = (80, 95)
+    levels: tuple[int, ...] = DEFAULT_LEVELS
     candidates: tuple[str, ...] | None = None  # None: DEFAULT (+ intermittent when needed)
     n_windows: int = 2
     metric: str = "smape"
@@ -398,7 +399,7 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
                           _per_series(panel, bt, choice), bt, panel, groups)
 
 
-def forecast(df: pd.DataFrame, horizon: int, freq: str | None = None, levels=(80, 95),
+def forecast(df: pd.DataFrame, horizon: int, freq: str | None = None, levels=DEFAULT_LEVELS,
              candidates=None, n_windows: int = 2, progress: bool = True,
              **config) -> ForecastResult:
     """Forecast every series of a long table ``horizon`` periods ahead (see module doc)."""
@@ -409,7 +410,7 @@ def forecast(df: pd.DataFrame, horizon: int, freq: str | None = None, levels=(80
     return fit_panel(panel, cfg, progress=progress)
 
 
-def latest_forecasts(data, horizon: int, freq: str = "W", levels=(80, 95),
+def latest_forecasts(data, horizon: int, freq: str = DEFAULT_FREQ, levels=DEFAULT_LEVELS,
                      model: DemandModel | None = None,
                      series: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-product forecasts from a :class:`~forecasting.dataset.Dataset`'s orders.

@@ -35,6 +35,7 @@ from forecasting.demand import freq as freqs
 from forecasting.demand.panel import period_dates
 from forecasting.demand.pipeline import DemandConfig, ForecastResult, fit_panel, prepare
 from forecasting.errors import ForecastingError
+from forecasting.settings import DEFAULT_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def fingerprint(panel) -> str:
     return h.hexdigest()[:16]
 
 
-def coverage_error(metrics: dict, levels=(80, 95)) -> float:
+def coverage_error(metrics: dict, levels=DEFAULT_LEVELS) -> float:
     """Mean |empirical - nominal| coverage over the levels (NaN when a level is missing)."""
     vals = [abs(metrics.get(f"backtest_coverage_{lv}", np.nan) - lv) for lv in levels]
     return float(np.mean(vals)) if vals else float("nan")

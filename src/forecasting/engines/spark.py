@@ -151,7 +151,7 @@ def _features_fn(tables: SparkTables, as_of, lookback_days: int, schema: pa.Sche
     return run
 
 
-def features(tables: SparkTables, as_of, lookback_days: int = 365) -> DataFrame:
+def features(tables: SparkTables, as_of, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> DataFrame:
     """:func:`build_features` of every customer as of ``as_of``: one row per active customer,
     ``customer_id`` then the same columns as the local engine (attributes numbers or text)."""
     names = _feature_columns(tables, lookback_days)

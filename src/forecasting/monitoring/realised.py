@@ -22,6 +22,7 @@ from forecasting.demand import metrics as dm
 from forecasting.demand.series import orders_to_series
 from forecasting.labels import churn_labels, latest_complete_cutoff
 from forecasting.schema import CUSTOMER_ID, DS, UNIQUE_ID, Y
+from forecasting.settings import DEFAULT_LEVELS
 
 CALIBRATION_BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
@@ -94,7 +95,7 @@ def forecast_outcomes(forecasts: pd.DataFrame, actual: pd.DataFrame) -> pd.DataF
     return joined
 
 
-def forecast_realised(outcomes: pd.DataFrame, levels=(80, 95)
+def forecast_realised(outcomes: pd.DataFrame, levels=DEFAULT_LEVELS
                       ) -> tuple[dict[str, float], pd.DataFrame]:
     """``realised_wape``, ``realised_bias`` (%), ``realised_coverage_<level>`` overall, and a
     table per horizon step with the same figures."""
