@@ -56,14 +56,54 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"server not ready in {timeout} s: {self.log.read_text()[-3000:]}")
 
+    def workers(self) -> list[int]:
+        """The PIDs of the server's worker processes (BentoML starts each in a session of its
+        own, so a signal to the server's process group does not reach them)."""
+        return descendants(self.proc.pid)
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once (a crash, not a shutdown)."""
+        workers = self.workers()
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        _kill_all(workers)
+
     def stop(self) -> None:
         if self.proc.poll() is not None:  # already stopped (a test killed it)
             return
+        workers = self.workers()
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
+        _kill_all(workers)  # any worker the shutdown left behind
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _kill_all(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 

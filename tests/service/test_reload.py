@@ -299,8 +299,7 @@ def test_a_restart_mid_reload_comes_back_on_the_current_snapshot(live, server_fa
     t.start()
     loading = wait_for(lambda: f"loading snapshot {new}" in
                        server.log.read_text()[log_size:], timeout=30, step=0.01)
-    os.killpg(server.proc.pid, signal.SIGKILL)  # mid-reload: the new tables are being read
-    server.proc.wait()
+    server.kill()  # mid-reload: the new tables are being read
     t.join()
     assert loading, "the reload never started"
     assert store.current_id(root) == new and (root / new / "meta.json").exists()
