@@ -127,7 +127,7 @@ def read_meta(folder: str | Path) -> dict:
                                f"run 'forecasting refresh DATA_DIR' to write a new one") from None
 
 
-def _read_history(folder: Path, columns=None) -> pd.DataFrame:
+def _read_history(folder: Path, columns=None, filters=None) -> pd.DataFrame:
     """Every history file of ``folder``; a file that does not read (damaged) is skipped with
     a warning, so one bad refresh does not hide the others."""
     files = sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(".")) \
@@ -135,7 +135,7 @@ def _read_history(folder: Path, columns=None) -> pd.DataFrame:
     frames = []
     for f in files:
         try:
-            frames.append(pd.read_parquet(f, columns=columns))
+            frames.append(pd.read_parquet(f, columns=columns, filters=filters))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a bad file
             log.warning("history file %s does not read (%s); skipped", f, exc)
     if not frames:
@@ -146,11 +146,11 @@ def _read_history(folder: Path, columns=None) -> pd.DataFrame:
 def read_score_history(root: str | Path, customer_id: str | None = None) -> pd.DataFrame:
     """Every refresh's churn scores (columns :data:`SCORE_COLUMNS`), oldest first; one
     customer's when ``customer_id`` is given."""
-    df = _read_history(Path(root) / HISTORY / "scores")
+    # one customer's rows are filtered while reading (the web page asks per customer)
+    filters = None if customer_id is None else [("customer_id", "==", str(customer_id))]
+    df = _read_history(Path(root) / HISTORY / "scores", filters=filters)
     if df.empty:
         return pd.DataFrame(columns=SCORE_COLUMNS)
-    if customer_id is not None:
-        df = df[df["customer_id"].astype(str) == str(customer_id)]
     return df.sort_values(["snapshot_id", "customer_id"], kind="stable").reset_index(drop=True)
 
 
