@@ -1,6 +1,6 @@
-"""The one-standard-error choice: a difference within noise does not buy a more complex
-ensemble, so the choice does not flip with the number of backtest windows; a clear gain
-does."""
+"""The one-standard-error choice: among ensembles within noise of the best, the largest
+(then the lowest error), so the choice does not flip with the number of backtest windows; a
+clearly worse member is never averaged in; the standard error counts windows that disagree."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest
-from forecasting.demand.select import choose, contributions
+from forecasting.demand.select import choose, contributions, one_se
 
 
 def _backtest(forecasts: dict, y: np.ndarray) -> Backtest:
@@ -25,11 +25,11 @@ def _windows(bt: Backtest, ws: list[int]) -> Backtest:
                     [bt.origins[w] for w in ws], bt.history[ws])
 
 
-def test_a_gain_within_noise_keeps_the_single_model_with_2_and_3_windows():
+def test_a_gain_within_noise_gives_the_same_choice_with_2_and_3_windows():
     """'a' and 'b' have errors of the same size, 99 % correlated: averaging them gains a
     little. The lowest pooled error is the pair with 3 windows and 'b' alone with 2 (the flip
-    seen on Store Item); the gain of the pair is within one standard error, so the choice is
-    'b' with both."""
+    seen on Store Item); the two are within one standard error, so the choice is the pair
+    with both."""
     rng = np.random.default_rng(0)
     y = rng.gamma(4.0, 5.0, (3, 200, 6))
     e1 = rng.normal(0, 0.3, y.shape)
@@ -41,7 +41,35 @@ def test_a_gain_within_noise_keeps_the_single_model_with_2_and_3_windows():
         y[ws], {("a",): a, ("b",): b, ("a", "b"): pair}[k][ws])) for ws in ([0, 1, 2], [1, 2])}
     assert lowest == {3: ("a", "b"), 2: ("b",)}    # the plain minimum flips
     for ws in ([0, 1, 2], [1, 2]):
-        assert choose(_windows(bt, ws), "smape").ensemble == ["b"]
+        assert sorted(choose(_windows(bt, ws), "smape").ensemble) == ["a", "b"]
+
+
+def test_a_clearly_worse_model_is_not_averaged_in():
+    """'c' is three times as noisy as 'a': every mean with it is clearly worse than 'a'."""
+    rng = np.random.default_rng(3)
+    y = rng.gamma(4.0, 5.0, (3, 200, 6))
+    a = y * rng.lognormal(0, 0.1, y.shape)
+    c = y * rng.lognormal(0, 0.6, y.shape)
+    bt = _backtest({"a": a, "c": c}, y)
+    for ws in ([0, 1, 2], [1, 2]):
+        assert choose(_windows(bt, ws), "smape").ensemble == ["a"]
+
+
+def test_windows_that_disagree_widen_the_standard_error():
+    """'p' beats 'q' by the same margin on every series of window 0 and loses by a little
+    more on every series of window 1: paired by series, 'q' is consistently worse (a tiny
+    standard error); paired by window, the two windows disagree, so 'q' with 'p' is within
+    noise and the larger ensemble is kept. Without the window's view it would not be."""
+    W, n, h = 2, 100, 4
+    y = np.full((W, n, h), 10.0)
+    p = y + np.where(np.arange(W)[:, None, None] == 0, 1.0, 3.0)
+    pq = y + np.where(np.arange(W)[:, None, None] == 0, 3.0, 1.2)
+    p = p + np.random.default_rng(4).normal(0, 1e-3, p.shape)
+    cells = np.ones((W, n), bool)
+    assert metrics.smape(y, pq) > metrics.smape(y, p)
+    assert one_se({("p",): p, ("p", "q"): pq}, y, cells, "smape", None)[0] == ("p", "q")
+    one = np.ones((1, n), bool)  # window 0 alone (no window view): p is clearly better
+    assert one_se({("p",): p[:1], ("p", "q"): pq[:1]}, y[:1], one, "smape", None)[0] == ("p",)
 
 
 def test_a_clear_gain_buys_the_ensemble():
