@@ -1,6 +1,6 @@
 """The one-standard-error choice: among ensembles within noise of the best, the largest
 (then the lowest error), so the choice does not flip with the number of backtest windows; a
-clearly worse member is never averaged in; the standard error counts windows that disagree."""
+clearly worse member is never averaged in."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from forecasting.demand import metrics
 from forecasting.demand.backtest import Backtest
-from forecasting.demand.select import choose, contributions, one_se
+from forecasting.demand.select import choose, contributions
 
 
 def _backtest(forecasts: dict, y: np.ndarray) -> Backtest:
@@ -53,34 +53,6 @@ def test_a_clearly_worse_model_is_not_averaged_in():
     bt = _backtest({"a": a, "c": c}, y)
     for ws in ([0, 1, 2], [1, 2]):
         assert choose(_windows(bt, ws), "smape").ensemble == ["a"]
-
-
-def test_windows_that_disagree_widen_the_standard_error():
-    """'p' beats 'q' by the same margin on every series of window 0 and loses by a little
-    more on every series of window 1: paired by series, 'q' is consistently worse (a tiny
-    standard error); paired by window, the two windows disagree, so 'q' with 'p' is within
-    noise and the larger ensemble is kept. Without the window's view it would not be."""
-    W, n, h = 2, 100, 4
-    y = np.full((W, n, h), 10.0)
-    p = y + np.where(np.arange(W)[:, None, None] == 0, 1.0, 3.0)
-    pq = y + np.where(np.arange(W)[:, None, None] == 0, 3.0, 1.2)
-    p = p + np.random.default_rng(4).normal(0, 1e-3, p.shape)
-    cells = np.ones((W, n), bool)
-    assert metrics.smape(y, pq) > metrics.smape(y, p)
-    assert one_se({("p",): p, ("p", "q"): pq}, y, cells, "smape", None)[0] == ("p", "q")
-    one = np.ones((1, n), bool)  # window 0 alone (no window view): p is clearly better
-    assert one_se({("p",): p[:1], ("p", "q"): pq[:1]}, y[:1], one, "smape", None)[0] == ("p",)
-
-
-def test_a_clear_gain_buys_the_ensemble():
-    """Two models with independent errors: their mean is far better than either."""
-    rng = np.random.default_rng(1)
-    y = rng.gamma(4.0, 5.0, (3, 200, 6))
-    a = y * rng.lognormal(0, 0.3, y.shape)
-    b = y * rng.lognormal(0, 0.3, y.shape)
-    bt = _backtest({"a": a, "b": b}, y)
-    for ws in ([0, 1, 2], [1, 2]):
-        assert sorted(choose(_windows(bt, ws), "smape").ensemble) == ["a", "b"]
 
 
 @pytest.mark.parametrize("metric", ["smape", "mase", "wape"])
