@@ -49,6 +49,7 @@ DEFAULT_CANDIDATES = ("seasonal_naive", "mean", "ses", "damped", "ets", "theta",
 INTERMITTENT_CANDIDATES = ("croston", "sba", "tsb")
 COLD_START = "cold_start"
 MIN_CALIBRATION = 30  # backtest paths a group's intervals need before borrowing neighbours
+COVERAGE_TOLERANCE = 3.0  # points an interval's out-of-window coverage may miss its level by
 # what a new series (under NEW_BELOW observations) may be forecast with
 NEW_CANDIDATES = (COLD_START, "mean", "seasonal_naive", "ses", *INTERMITTENT_CANDIDATES)
 
@@ -252,20 +253,30 @@ def _lowo_bounds(bt: Backtest, f: np.ndarray, levels, scaling: str) -> dict:
     return ints
 
 
-def choose_scaling(bt: Backtest, f: np.ndarray, levels, scalings=SCALINGS) -> str:
-    """The error scaling with the lowest out-of-window scaled interval score (MSIS, averaged
-    over the levels): intervals calibrated on the other windows, scored on the one left out,
-    so the choice rewards intervals that are narrow where demand is calm and wide where it is
-    not, at the right coverage. Needs 2+ windows; ``forecast`` otherwise."""
+def choose_scaling(bt: Backtest, f: np.ndarray, levels, scalings=SCALINGS,
+                   tolerance: float = COVERAGE_TOLERANCE) -> str:
+    """The error scaling whose intervals are the sharpest among the calibrated ones: intervals
+    calibrated on the other windows are scored on the one left out; a scaling is calibrated
+    when its out-of-window coverage is within ``tolerance`` points of every level, and the
+    sharpest is the one with the lowest scaled interval score (MSIS, averaged over the levels:
+    narrow where demand is calm and wide where it is not). Without a calibrated one, the one
+    whose coverage is closest. (Sharpness subject to calibration, as Gneiting, Balabdaoui and
+    Raftery put it, 2007. MSIS alone could prefer intervals that miss little on the many
+    small series and are far too wide on the few large ones.) Needs 2+ windows; ``forecast``
+    otherwise."""
     if bt.actual.shape[0] < 2:
         return "forecast"
-    score = {}
+    score, miss = {}, {}
     for scaling in scalings:
         ints = _lowo_bounds(bt, f, levels, scaling)
         score[scaling] = np.mean([metrics.msis(bt.actual, *ints[lv], lv, bt.scale)
                                   for lv in levels])
-    log.debug("interval scaled interval scores: %s", score)
-    return min(score, key=score.get)
+        miss[scaling] = max(abs(metrics.coverage(bt.actual, *ints[lv]) - lv) for lv in levels)
+    log.debug("interval scaled interval scores: %s, coverage misses: %s", score, miss)
+    calibrated = [s for s in scalings if miss[s] <= tolerance]
+    if calibrated:
+        return min(calibrated, key=score.get)
+    return min(scalings, key=lambda s: (miss[s], score[s]))
 
 
 def _metrics_table(bt: Backtest, choice: GroupChoice, levels, scalings: dict[str, str]
