@@ -10,7 +10,8 @@ from forecasting.demand.models.baselines import SeasonalNaive
 from forecasting.demand.panel import Panel
 
 H = 12
-FAST = {"lightgbm": {"n_estimators": 60, "n_jobs": 1, "max_rows": 20_000}}
+FAST = {"lightgbm": {"n_estimators": 60, "n_jobs": 1, "max_rows": 20_000},
+        "lightgbm_lean": {"n_estimators": 60, "n_jobs": 1, "max_rows": 20_000}}
 SEASONAL_AWARE = ("ses", "holt", "damped", "ets", "theta", "lightgbm")
 
 
