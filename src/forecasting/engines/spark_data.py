@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 CUSTOMER_TABLES = ("orders", "customers", "complaints", "surveys")  # bucketed by customer
 ROW, FILE, CID, BUCKET, TABLE = "_row", "_file", "_cid", "_bucket", "_table"
 KEY_RULES = ("duplicate key", "inconsistent order", "orphan customer id")
+VALIDATE_ROWS = 500_000  # rows one Python worker validates at a time (the bucket size)
 TABLES_KIND = {c.name: c.kind for t in TABLES.values() for c in t.columns}  # column -> kind
 
 
@@ -287,11 +288,24 @@ def unstack(table: pa.Table, name: str, columns: list[str]) -> pa.Table:
 
 def _partition_problems(columns: dict[str, list[str]], now: pd.Timestamp,
                         decimals: dict[str, str], formats: dict[str, dict[str, str]]):
-    """The function validating one Spark partition of a :func:`stack` (row rules only)."""
+    """The function validating one Spark partition of a :func:`stack` (row rules only), in
+    chunks of at most :data:`VALIDATE_ROWS` rows: a partition is an input split (up to
+    ``spark.sql.files.maxPartitionBytes`` of compressed Parquet, millions of lines), so
+    holding one whole in pandas would make a Python worker's memory grow with the files."""
     def run(batches):
-        batches = [b for b in batches if b.num_rows]
-        if not batches:
-            return
+        pending, rows = [], 0
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= VALIDATE_ROWS:
+                yield from check(pending)
+                pending, rows = [], 0
+        if pending:
+            yield from check(pending)
+
+    def check(batches):
         stacked = pa.Table.from_batches(batches)
         out = []
         for name in pc.unique(stacked.column(TABLE)).to_pylist():
