@@ -10,8 +10,6 @@ import pandas as pd
 import pytest
 
 from forecasting.analytics.segments import SegmentConfig, segments
-from forecasting.churn.config import ChurnConfig
-from forecasting.churn.pipeline import train_time_based
 from forecasting.churn.score import score_customers
 from forecasting.cli import main
 from forecasting.errors import DataError
@@ -27,21 +25,6 @@ def tables(spark, sample_folder):
     from forecasting.engines.spark_data import read_tables
 
     return read_tables(sample_folder, spark, now=NOW)
-
-
-@pytest.fixture(scope="module")
-def local_data(sample_folder):
-    return read_dataset(sample_folder, now=NOW)
-
-
-@pytest.fixture(scope="module")
-def trained(local_data):
-    """A churn model of the sample (LightGBM with library defaults: its reasons come from
-    tree contributions, the path the champion takes)."""
-    result = train_time_based(local_data, ChurnConfig(n_cutoffs=3,
-                                                      candidates=("lgbm_default",)))
-    result.model.version = "7"  # as if loaded from the registry
-    return result
 
 
 def test_features_equal(tables, local_data, tmp_path):
