@@ -240,13 +240,17 @@ def _panel(got: pa.Table, freq: str, static: list[str]) -> Panel:
     :meth:`Panel.from_long` builds it."""
     ids = np.asarray(got.column(UNIQUE_ID).to_pylist(), dtype=str)
     order = np.argsort(ids, kind="stable")
-    values = got.column(Y).to_pylist()
-    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    lists = got.column(Y).combine_chunks()
+    offsets = lists.offsets.to_numpy()
+    lengths = np.diff(offsets)
+    values = lists.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
     width = int(lengths.max()) if len(lengths) else 0
     y = np.full((len(ids), width), np.nan)
-    for row, i in enumerate(order):
-        if lengths[i]:
-            y[row, width - lengths[i]:] = values[i]
+    starts = np.repeat(offsets[:-1] - offsets[0], lengths)
+    y[np.repeat(rank, lengths),
+      np.repeat(width - lengths, lengths) + np.arange(len(values)) - starts] = values
     last = got.column("last_ds").to_numpy().astype("datetime64[ns]")[order]
     table = None
     if static:
