@@ -151,7 +151,7 @@ def run_forecast(engine: str, data: Path, out: Path) -> dict:
         from forecasting.engines import spark_demand
         from forecasting.engines.spark_data import spark_session
 
-        spark = spark_session("local[2]", **{"spark.driver.memory": "3g",
+        spark = spark_session("local[2]", **{"spark.driver.memory": "2g",
                                              "spark.ui.enabled": "false",
                                              "spark.sql.shuffle.partitions": "8"})
         frame = spark_demand.read_series(data, spark)
