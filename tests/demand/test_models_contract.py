@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecasting.demand.models import REGISTRY, make
+from forecasting.demand.models import REGISTRY, is_pooled, make
 from forecasting.demand.models.baselines import SeasonalNaive
 from forecasting.demand.panel import Panel
 
@@ -73,3 +73,23 @@ def test_intermittent_classification():
                   [0, 0, 0, 1, 0, 0, 0, 40.0],      # lumpy
                   [1, 30, 2, 40, 1, 50, 2, 60.0]])  # erratic
     assert classify(y).tolist() == ["smooth", "intermittent", "lumpy", "erratic"]
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_per_series_models_see_one_series_at_a_time(name, panel):
+    """A model not marked pooled (``is_pooled``; the Spark engine fits it per series bucket)
+    gives each series the forecast it gets in the whole panel when fitted on a few of the
+    series, on the panel's columns; a pooled one may not (the contract flags which)."""
+    train, _ = _split(panel)
+    y = train.y.copy()
+    y[1, :20] = np.nan  # a younger series: its row is padded in front, as in the panel
+    train = Panel(train.ids, y, train.last_ds, train.freq, train.static)
+    rows = np.array([1, 3, 4])
+    part = Panel(train.ids[rows], train.y[rows], train.last_ds[rows], train.freq,
+                 None if train.static is None else train.static.iloc[rows])
+    whole = _make(name).forecast(train, H)[rows]
+    alone = _make(name).forecast(part, H)
+    if not is_pooled(name):
+        np.testing.assert_allclose(alone, whole, rtol=1e-12, atol=1e-12)
+    elif name in ("decomposition", "lightgbm"):  # pooling shows on this panel
+        assert not np.allclose(alone, whole, rtol=1e-6)

@@ -8,6 +8,11 @@ import shutil
 import subprocess
 
 import pytest
+from spark_helpers import NOW
+
+from forecasting.churn.config import ChurnConfig
+from forecasting.churn.pipeline import train_time_based
+from forecasting.io import read_dataset
 
 
 def _java_major() -> int | None:
@@ -54,3 +59,18 @@ def sample_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spark_sample")
     sample.write(sample.generate(customers=2000, seed=0), folder, fmt="csv")
     return folder
+
+
+@pytest.fixture(scope="session")
+def local_data(sample_folder):
+    return read_dataset(sample_folder, now=NOW)
+
+
+@pytest.fixture(scope="session")
+def trained(local_data):
+    """A churn model of the sample (LightGBM with library defaults: its reasons come from
+    tree contributions, the path the champion takes)."""
+    result = train_time_based(local_data, ChurnConfig(n_cutoffs=3,
+                                                      candidates=("lgbm_default",)))
+    result.model.version = "7"  # as if loaded from the registry
+    return result

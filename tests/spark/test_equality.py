@@ -6,42 +6,18 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.analytics.segments import SegmentConfig, segments
-from forecasting.churn.config import ChurnConfig
-from forecasting.churn.pipeline import train_time_based
 from forecasting.churn.score import score_customers
 from forecasting.cli import main
 from forecasting.errors import DataError
 from forecasting.features import build_features
 from forecasting.io import read_dataset, read_table, write_table
+from spark_helpers import NOW, assert_same
 
 AS_OF = "2024-12-31"
-NOW = pd.Timestamp("2026-01-01")
-
-
-def assert_same(local: pd.DataFrame, spark: pd.DataFrame, key: list[str]) -> None:
-    """Same columns and rows (sorted by ``key``); numbers within 1e-9, the rest equal."""
-    assert list(spark.columns) == list(local.columns)
-    local = local.sort_values(key, kind="stable").reset_index(drop=True)
-    spark = spark.sort_values(key, kind="stable").reset_index(drop=True)
-    assert len(local) == len(spark) > 0
-    for c in local.columns:
-        a, b = local[c], spark[c]
-        if pd.api.types.is_numeric_dtype(a) and not pd.api.types.is_bool_dtype(a):
-            np.testing.assert_allclose(b.astype(float).to_numpy(), a.astype(float).to_numpy(),
-                                       rtol=1e-9, atol=1e-9, err_msg=c)
-        elif pd.api.types.is_datetime64_any_dtype(a):
-            assert (a.isna() == b.isna()).all() and (a.dropna() == b.dropna()).all(), c
-        else:
-            a = a.astype(object).where(a.notna(), None).map(lambda v: None if v is None else
-                                                              str(v))
-            b = b.astype(object).where(b.notna(), None).map(lambda v: None if v is None else
-                                                              str(v))
-            assert a.tolist() == b.tolist(), c
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +25,6 @@ def tables(spark, sample_folder):
     from forecasting.engines.spark_data import read_tables
 
     return read_tables(sample_folder, spark, now=NOW)
-
-
-@pytest.fixture(scope="module")
-def local_data(sample_folder):
-    return read_dataset(sample_folder, now=NOW)
-
-
-@pytest.fixture(scope="module")
-def trained(local_data):
-    """A churn model of the sample (LightGBM with library defaults: its reasons come from
-    tree contributions, the path the champion takes)."""
-    result = train_time_based(local_data, ChurnConfig(n_cutoffs=3,
-                                                      candidates=("lgbm_default",)))
-    result.model.version = "7"  # as if loaded from the registry
-    return result
 
 
 def test_features_equal(tables, local_data, tmp_path):

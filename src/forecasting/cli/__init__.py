@@ -125,9 +125,11 @@ def read_options(args: argparse.Namespace):
 
 ENGINE_HELP = """\
 local: one pandas process (default). spark: the same code on Spark, per-customer work in
-customer-hash buckets, global steps (validation of keys, quintile cut points, churn rates) once
-over all data; DATA_DIR may then hold Parquet or CSV folders of part files, and --out x.parquet
-is written as a folder of parts (x.csv as one file). Needs the 'spark' extra and Java 17."""
+customer-hash buckets and per-series demand models in series-hash buckets; global steps
+(validation of keys, quintile cut points, churn rates, pooled and global demand models, the
+model choice, interval calibration) once over all data; inputs may then be Parquet or CSV
+folders of part files, and --out x.parquet is written as a folder of parts (x.csv as one
+file). Needs the 'spark' extra and Java 17."""
 
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from forecasting import settings
-from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cli import add_command, add_engine_options, add_read_options, read_options
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger("forecasting.cli.demand")
@@ -64,10 +64,21 @@ def cmd_forecast(args) -> int:
     from forecasting.io import read_series, write_json, write_table
 
     _check_models(args.models)
-    history = read_series(args.series)
-    res = forecast(history, horizon=args.horizon, freq=args.freq, levels=args.levels,
-                   candidates=args.models, n_windows=args.windows)
-    path = write_table(res.table, args.out)
+    if args.engine == "spark":
+        # heavy: pyspark (and a JVM) only when --engine spark is asked for
+        from forecasting.engines import spark_demand as engine
+        from forecasting.engines.spark_data import spark_session
+
+        spark = spark_session(args.spark_master)
+        res = engine.forecast(engine.read_series(args.series, spark), horizon=args.horizon,
+                              freq=args.freq, levels=args.levels, candidates=args.models,
+                              n_windows=args.windows)
+        path = engine.write_forecasts(res.table, args.out, spark)
+    else:
+        history = read_series(args.series)
+        res = forecast(history, horizon=args.horizon, freq=args.freq, levels=args.levels,
+                       candidates=args.models, n_windows=args.windows)
+        path = write_table(res.table, args.out)
     log.info("chosen: %s; wrote %d rows to %s", "+".join(res.model.choice.members()),
              len(res.table), path)
     if args.report:
@@ -201,7 +212,8 @@ def register(commands, train, promote) -> None:
                     "yhat, yhat_lo_<L>, yhat_hi_<L>, history and prints the backtest metrics "
                     "of every candidate and of each history group.")
     p.add_argument("--series", required=True, help="long table (CSV or Parquet): unique_id, "
-                   "ds, y; extra columns constant per series are product attributes")
+                   "ds, y; extra columns constant per series are product attributes; with "
+                   "--engine spark also a folder of part files")
     p.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     p.add_argument("--freq", default=None,
                    help="D, W, MS, ME, QS, QE, YS or YE (inferred from the dates when omitted)")
@@ -214,6 +226,7 @@ def register(commands, train, promote) -> None:
     p.add_argument("--out", required=True, help="output file (.csv, .parquet or .json)")
     p.add_argument("--report", help="also write what was chosen and every candidate's "
                    "backtest metrics as JSON here")
+    add_engine_options(p)
     p.set_defaults(handler=cmd_forecast)
 
     t = add_command(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from forecasting import settings
-from forecasting.cli import add_command, add_read_options, read_options
+from forecasting.cli import add_command, add_engine_options, add_read_options, read_options
 
 log = logging.getLogger("forecasting.cli.refresh")
 
@@ -38,6 +38,7 @@ def register(commands, train, promote) -> None:
                    help="publish even when the new snapshot lacks churn scores or forecasts "
                         "that the current one has (no champion model, say)")
     add_read_options(p)
+    add_engine_options(p)
     p.set_defaults(handler=_refresh)
 
 
@@ -48,7 +49,8 @@ def _refresh(args) -> int:
     root = settings.current().snapshot_root
     r = refresh(args.data_dir, as_of=args.as_of, root=root, keep=args.keep,
                 horizon=args.horizon, freq=args.freq, options=read_options(args),
-                churn_adjust=args.churn_adjust, allow_missing=args.allow_missing)
+                churn_adjust=args.churn_adjust, allow_missing=args.allow_missing,
+                engine=args.engine, spark_master=args.spark_master)
     meta = r.meta
     rows = meta.get("rows", {})
     for part, note in meta.get("notes", {}).items():

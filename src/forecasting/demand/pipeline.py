@@ -31,7 +31,7 @@ from forecasting.demand.history import FALLBACK, FULL, GROUPS, NEW, NEW_BELOW, c
 from forecasting.demand.intervals import (SCALINGS, ConformalIntervals, GroupIntervals,
                                           interval_scale, recent_level)
 from forecasting.demand.metrics import mase_scale, noise_scale
-from forecasting.demand.models import make
+from forecasting.demand.models import is_pooled, make
 from forecasting.demand.models.decomposition import own_categories
 from forecasting.demand.models.intermittent import is_intermittent
 from forecasting.demand.panel import Panel, forecast_frame
@@ -172,12 +172,16 @@ class DemandModel:
     def calibrated_steps(self) -> int:
         return min(int(self.config.horizon), self._grouped()[1].steps)
 
-    def forecast_panel(self, panel: Panel, h: int | None = None
+    def forecast_panel(self, panel: Panel, h: int | None = None, given: dict | None = None
                        ) -> tuple[np.ndarray, dict, np.ndarray]:
+        """``given``: forecasts of some members computed elsewhere (name -> (n, h) array; the
+        Spark engine's per-series members)."""
         h = h or self.config.horizon
         choice, ints = self._grouped()
-        preds = {}
+        preds = dict(given or {})
         for name in choice.members():
+            if name in preds:
+                continue
             model = self.fitted.get(name)
             if model is not None and model.is_global:
                 H = min(h, int(getattr(model, "horizon", h) or h))
@@ -370,13 +374,21 @@ def _choose_groups(bt: Backtest, names: list[str], config: DemandConfig
     return (GroupChoice(choices, borrowed), GroupIntervals(ints, borrowed), scalings)
 
 
-def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> ForecastResult:
+def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True,
+              per_series=None) -> ForecastResult:
     """Backtest, choose per history group, fit on all history and forecast
     ``config.horizon`` periods.
 
     When the longest series is not longer than the horizon, the backtest forecasts as many
     steps as the history allows and the model extends beyond them (see
-    :class:`DemandModel`)."""
+    :class:`DemandModel`).
+
+    ``per_series`` runs the candidates that fit one series at a time elsewhere (the Spark
+    engine, :class:`forecasting.engines.spark_demand.SparkPerSeries`): its
+    ``backtest(panel, names, h, origins)`` returns their backtest forecasts (name ->
+    (windows, n, h)) and ``forecast(panel, names, horizon, h)`` their forecasts (name -> (n,
+    h)); the pooled and global ones (:func:`~forecasting.demand.models.is_pooled`), the
+    choice and the intervals stay here. None: everything here."""
     h = int(config.horizon)
     if h < 1:
         raise ValueError("horizon must be at least 1")
@@ -394,7 +406,14 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
     young = bool((panel.lengths < NEW_BELOW + h_bt * n_windows).any())
     names = _candidates(config, panel, young)
     factories = {n: _factory(n, config, h_bt) for n in names}
-    bt = backtest(panel, factories, h_bt, n_windows=n_windows, progress=progress)
+    if per_series is None:
+        bt = backtest(panel, factories, h_bt, n_windows=n_windows, progress=progress)
+    else:
+        apart = [n for n in names if not is_pooled(n)]
+        bt = backtest(panel, {n: f for n, f in factories.items() if n not in apart}, h_bt,
+                      n_windows=n_windows, progress=progress)
+        got = per_series.backtest(panel, apart, h_bt, bt.origins)
+        bt.forecasts = {n: got[n] if n in got else bt.forecasts[n] for n in names}
     choice, intervals, scalings = _choose_groups(bt, names, config)
     fitted = {}
     for name in choice.members():
@@ -402,7 +421,9 @@ def fit_panel(panel: Panel, config: DemandConfig, progress: bool = True) -> Fore
         if model.is_global:
             fitted[name] = model.fit(panel)
     model = DemandModel(config, choice, intervals, fitted, panel.freq)
-    yhat, bounds, _ = model.forecast_panel(panel, h)
+    given = None if per_series is None else per_series.forecast(
+        panel, [m for m in choice.members() if not is_pooled(m)], config.horizon, h)
+    yhat, bounds, _ = model.forecast_panel(panel, h, given=given)
     if model.extended:
         log.warning("the history is shorter than the horizon: forecasts %s", model.extended)
     table, groups = _metrics_table(bt, choice, config.levels, scalings)

@@ -194,14 +194,17 @@ _SCORE_SCHEMA = T.StructType([
 
 
 def score(tables: SparkTables, as_of, model: ChurnModel,
-          bands: tuple[float, float] | None = None) -> DataFrame:
+          bands: tuple[float, float] | None = None, feats: DataFrame | None = None
+          ) -> DataFrame:
     """Churn scores of every active customer (the columns of
     :func:`forecasting.churn.score.score_customers`, ``reasons`` as JSON text), largest
-    probability first. ``model`` is loaded once on the driver and broadcast."""
+    probability first. ``model`` is loaded once on the driver and broadcast. ``feats``:
+    :func:`features` as of ``as_of`` with the model's lookback, when already built."""
     if model.kind != "time":
         customer_features(Dataset(pd.DataFrame()), as_of, model)  # raises its message
     lookback = int(model.config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
-    feats = features(tables, as_of, lookback)
+    if feats is None:
+        feats = features(tables, as_of, lookback)
     shared = tables.spark.sparkContext.broadcast(model)
     day = f"{Cutoff.of(as_of).day:%Y-%m-%d}"
 

@@ -46,6 +46,7 @@ from forecasting.demand.churn_adjust import churn_adjust as adjust
 from forecasting.demand.churn_adjust import history_end
 from forecasting.demand.pipeline import latest_forecasts
 from forecasting.demand.series import orders_to_series
+from forecasting.engines import DEFAULT_ENGINE, DEFAULT_SPARK_MASTER
 from forecasting.errors import ForecastingError
 from forecasting.io import ReadOptions, read_dataset, write_json, write_table
 from forecasting.pipelines import store
@@ -60,13 +61,17 @@ def snapshot_dir() -> Path | None:
     return s.snapshot_dir if s.snapshot_dir else store.current_snapshot_dir(s.snapshot_root)
 
 
-def churn_part(data: Dataset, as_of: pd.Timestamp, meta: dict):
+def churn_part(data: Dataset, as_of: pd.Timestamp, meta: dict, engine=None):
     """(scores, features) of the champion churn model as of ``as_of``; (None, None) with a
-    note in ``meta`` when there is no usable model."""
+    note in ``meta`` when there is no usable model. ``engine``: a
+    :class:`forecasting.engines.spark_snapshot.SparkParts` that computes them on Spark."""
     try:
         model = load_champion()
-        features = customer_features(data, as_of, model)
-        scores = score_features(features, model)
+        if engine is None:
+            features = customer_features(data, as_of, model)
+            scores = score_features(features, model)
+        else:
+            scores, features = engine.churn(as_of, model)
     except ForecastingError as exc:
         meta["notes"]["churn"] = f"no churn scores: {str(exc).splitlines()[0]}"
         log.warning("%s", meta["notes"]["churn"])
@@ -80,7 +85,7 @@ def churn_part(data: Dataset, as_of: pd.Timestamp, meta: dict):
 
 
 def demand_part(data: Dataset, meta: dict, horizon: int, freq: str, levels,
-                churn_adjust: bool) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+                churn_adjust: bool, engine=None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(forecasts, history) with the champion demand model (or fitted now when there is
     none, said in ``meta``); None with a note when nothing can be forecast."""
     try:
@@ -92,8 +97,11 @@ def demand_part(data: Dataset, meta: dict, horizon: int, freq: str, levels,
             meta["notes"]["demand"] = (f"{str(exc).splitlines()[0]}; forecasts fitted at "
                                        f"snapshot time, not from a registered model")
         history = orders_to_series(data.orders, freq=freq, products=data.products)
-        fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
-                              model=model, series=history)
+        if engine is None:
+            fc = latest_forecasts(data, horizon=horizon, freq=freq, levels=tuple(levels),
+                                  model=model, series=history)
+        else:
+            fc = engine.forecasts(history, model, horizon, freq, tuple(levels))
         if churn_adjust:
             try:
                 churn_model, _ = tracking.load_model("churn", alias="champion")
@@ -121,18 +129,22 @@ def write_page_tables(data: Dataset, as_of: pd.Timestamp, folder: Path) -> None:
 
 def write_snapshot(data: Dataset, data_dir, as_of: pd.Timestamp, folder: Path,
                    horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
-                   levels=settings.DEFAULT_LEVELS, churn_adjust: bool = False) -> dict:
+                   levels=settings.DEFAULT_LEVELS, churn_adjust: bool = False,
+                   engine=None) -> dict:
     """Write every table of the snapshot and its ``meta.json`` (with the row counts) into
-    ``folder``, which exists and is not served yet. Returns the meta."""
+    ``folder``, which exists and is not served yet. Returns the meta. ``engine``: a
+    :class:`forecasting.engines.spark_snapshot.SparkParts` computing the scores, segments
+    and forecasts on Spark (None: here)."""
     meta: dict = {"as_of": f"{as_of:%Y-%m-%d}", "data_dir": str(data_dir),
                   "created_at": pd.Timestamp.now().isoformat(timespec="seconds"), "notes": {}}
     tables: dict[str, pd.DataFrame] = {}
-    scores, features = churn_part(data, as_of, meta)
+    scores, features = churn_part(data, as_of, meta, engine)
     if scores is not None:
         tables["churn.parquet"] = scores.assign(reasons=scores["reasons"].map(
             lambda r: json.dumps(list(r or []), default=str)))
     cfg = SegmentConfig()
-    seg = segments(data, as_of, cfg, churn_scores=scores)
+    seg = (segments(data, as_of, cfg, churn_scores=scores) if engine is None
+           else engine.segments(as_of, cfg, scored=scores is not None))
     follow = followup_list(data, as_of, cfg, seg=seg,
                            features=features if meta.get("churn_lookback_days")
                            == cfg.lookback_days else None)
@@ -150,7 +162,7 @@ def write_snapshot(data: Dataset, data_dir, as_of: pd.Timestamp, folder: Path,
     known = data.known_at(as_of)
     tables["kpis.parquet"] = kpi_table(known)
     write_page_tables(known, as_of, folder)
-    demand = demand_part(known, meta, horizon, freq, levels, churn_adjust)
+    demand = demand_part(known, meta, horizon, freq, levels, churn_adjust, engine)
     if demand is not None:
         tables["forecasts.parquet"], tables["history.parquet"] = demand
     for name, table in tables.items():
@@ -170,6 +182,18 @@ def _read(data_dir, as_of, options: ReadOptions | None) -> tuple[Dataset, pd.Tim
     return data, _as_of(as_of), default
 
 
+def _engine(engine: str, data_dir, spark_master: str, options: ReadOptions | None):
+    """None for the local engine; for ``spark``, the Spark parts over ``data_dir``."""
+    if engine == DEFAULT_ENGINE:
+        return None
+    if engine != "spark":
+        raise ForecastingError(f"unknown engine {engine!r}: local or spark")
+    # heavy: pyspark (and a JVM) only when the Spark engine is asked for
+    from forecasting.engines.spark_snapshot import SparkParts
+
+    return SparkParts(data_dir, spark_master, options)
+
+
 def _as_of(as_of) -> pd.Timestamp:
     """The snapshot's day (see :class:`forecasting.cutoff.Cutoff`)."""
     return Cutoff.of(as_of).day
@@ -178,12 +202,15 @@ def _as_of(as_of) -> pd.Timestamp:
 def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None = None,
                    horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
                    levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
-                   churn_adjust: bool = False) -> dict:
+                   churn_adjust: bool = False, engine: str = DEFAULT_ENGINE,
+                   spark_master: str = DEFAULT_SPARK_MASTER) -> dict:
     """Score, segment, rank for follow-up, compute KPIs and forecast a data set as of a date
     with the champion models, and write the snapshot the API serves. Parts whose model is
     missing are skipped and noted in ``meta.json`` (the API then says so per endpoint).
     ``options`` say how the data files are written; ``churn_adjust`` adds
     ``yhat_churn_adjusted`` to the forecasts (see :mod:`forecasting.demand.churn_adjust`).
+    ``engine="spark"`` computes the scores, segments and forecasts on Spark (``spark_master``;
+    see :mod:`forecasting.engines.spark_snapshot`).
 
     Where: ``out_dir`` (or ``FORECASTING_SNAPSHOT_DIR``), a fixed folder replaced whole; with
     neither, a new version in the snapshot store made current (:func:`refresh`, which a
@@ -191,12 +218,15 @@ def build_snapshot(data_dir: str | Path, as_of=None, out_dir: str | Path | None 
     fixed = Path(out_dir) if out_dir else settings.current().snapshot_dir
     if fixed is None:
         return refresh(data_dir, as_of=as_of, horizon=horizon, freq=freq, levels=levels,
-                       options=options, churn_adjust=churn_adjust, allow_missing=True).meta
+                       options=options, churn_adjust=churn_adjust, allow_missing=True,
+                       engine=engine, spark_master=spark_master).meta
     data, as_of, _ = _read(data_dir, as_of, options)
+    parts = _engine(engine, data_dir, spark_master, options)
     tmp = fixed.with_name(fixed.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    meta = write_snapshot(data, data_dir, as_of, tmp, horizon, freq, levels, churn_adjust)
+    meta = write_snapshot(data, data_dir, as_of, tmp, horizon, freq, levels, churn_adjust,
+                          parts)
     store.check_snapshot(tmp)
     if fixed.exists():
         shutil.rmtree(fixed)
@@ -248,14 +278,17 @@ def _fail_early_without_churn_champion(root: Path) -> None:
 def refresh(data_dir: str | Path, as_of=None, root: str | Path | None = None, keep: int = 10,
             horizon: int = settings.DEFAULT_HORIZON, freq: str = settings.DEFAULT_FREQ,
             levels=settings.DEFAULT_LEVELS, options: ReadOptions | None = None,
-            churn_adjust: bool = False, allow_missing: bool = False) -> RefreshResult:
+            churn_adjust: bool = False, allow_missing: bool = False,
+            engine: str = DEFAULT_ENGINE, spark_master: str = DEFAULT_SPARK_MASTER
+            ) -> RefreshResult:
     """Build a new snapshot version of ``data_dir`` as of ``as_of`` (default: its last order
     date) in the store at ``root`` (default ``FORECASTING_SNAPSHOT_ROOT``): written aside,
     checked, made current atomically, its score and forecast history appended, then all but
     the newest ``keep`` snapshots removed. Holds the store's refresh lock throughout and first
     removes what an interrupted refresh left. A failure (ForecastingError) leaves the current
     snapshot as it was. A new snapshot that would serve no churn scores or no forecasts where
-    the current one does is refused unless ``allow_missing``."""
+    the current one does is refused unless ``allow_missing``. ``engine="spark"``: the scores,
+    segments and forecasts on Spark (``spark_master``), the rest unchanged."""
     t = time.perf_counter()
     root = Path(root) if root else settings.current().snapshot_root
     if keep < 1:
@@ -270,11 +303,12 @@ def refresh(data_dir: str | Path, as_of=None, root: str | Path | None = None, ke
         if default:
             log.info("as of %s: the last order date in %s (give --as-of to choose)",
                      f"{as_of:%Y-%m-%d}", data_dir)
+        parts = _engine(engine, data_dir, spark_master, options)
         sid = store.snapshot_id(as_of)
         partial = store.begin(root, sid)
         try:
             meta = write_snapshot(data, data_dir, as_of, partial, horizon, freq, levels,
-                                  churn_adjust)
+                                  churn_adjust, parts)
             meta["snapshot_id"] = sid
             write_json(meta, partial / "meta.json")
             lost = _lost_parts(meta, root)

@@ -39,3 +39,11 @@ def make(name: str, horizon: int, **params):
     if issubclass(cls, LightGBMDirect):
         return cls(horizon=horizon, **params)
     return cls(**params)
+
+
+def is_pooled(name: str) -> bool:
+    """Whether a series' forecast by model ``name`` depends on the other series of the panel
+    (a global or pooled model, :attr:`~.base.Forecaster.pooled`); the others are fitted one
+    series at a time (statsmodels' ETS included)."""
+    cls = REGISTRY.get(name)
+    return cls is not None and bool(cls.pooled or cls.is_global)

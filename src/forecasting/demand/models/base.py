@@ -23,6 +23,10 @@ class Forecaster:
     name = "forecaster"
     #: True when one model learns from all series (global); False for one fit per series
     is_global = False
+    #: True when a series' forecast depends on the other series of the panel (pooled
+    #: seasonal indices, peer levels, a global model): the Spark engine fits these once over
+    #: every series on the driver, the others per series bucket
+    pooled = False
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}

@@ -38,6 +38,7 @@ class ColdStart(Forecaster):
     """Shrink a product's own mean towards the median level of its established peers."""
 
     name = "cold_start"
+    pooled = True
 
     def __init__(self, prior: float = float(NEW_BELOW)):
         self.prior = prior

@@ -93,6 +93,7 @@ class Decomposition(Forecaster):
     """Pooled multiplicative decomposition (see the module docstring)."""
 
     name = "decomposition"
+    pooled = True
 
     def __init__(self, years: int = 4, iterations: int = 10, max_growth: float = 1.5):
         self.years = years
@@ -194,6 +195,7 @@ class CategoryDecomposition(Forecaster):
     """
 
     name = "decomposition_category"
+    pooled = True
 
     def __init__(self, min_full: int = MIN_CATEGORY_FULL, years: int = 4,
                  iterations: int = 10, max_growth: float = 1.5):

@@ -40,6 +40,7 @@ class LightGBMDirect(Forecaster):
 
     name = "lightgbm"
     is_global = True
+    pooled = True
 
     def __init__(self, horizon: int | None = None, n_lags: int | None = None,
                  objective: str = "l2", n_estimators: int = 400, learning_rate: float = 0.05,
