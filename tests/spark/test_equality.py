@@ -132,3 +132,38 @@ def test_validation_messages_equal(spark, tmp_path):
     assert {p.rule for p in local.value.problems} >= {
         "duplicate key", "inconsistent order", "orphan customer id", "negative quantity"}
     assert problems(remote) == problems(local)
+
+
+def test_row_rules_in_chunks_count_every_row(spark, tmp_path):
+    """A Python worker validates a partition in chunks (of 500,000 rows by default, so that
+    its memory does not grow with the input split): with chunks of 2 rows and Arrow batches
+    of 1, every one of 7 broken rows is still counted and located as the local path does."""
+    from forecasting.engines.spark_data import read_tables
+
+    orders = pd.DataFrame({
+        "order_id": [f"O{i}" for i in range(7)], "line_no": 1,
+        "customer_id": [f"c{i % 3}" for i in range(7)], "product_id": "p",
+        "quantity": -1.0, "amount": 10.0, "status": "completed",
+        "order_date": pd.Timestamp("2024-01-01")})
+    customers = pd.DataFrame({"customer_id": ["c0", "c1", "c2"]})
+    local_dir, spark_dir = tmp_path / "local", tmp_path / "spark"
+    for name, df in {"orders": orders, "customers": customers}.items():
+        write_table(df, local_dir / f"{name}.parquet")
+        write_table(df, spark_dir / f"{name}.parquet")
+    with pytest.raises(DataError) as local:
+        read_dataset(local_dir, now=NOW)
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "1")
+    try:
+        with pytest.raises(DataError) as remote:
+            read_tables(spark_dir, spark, now=NOW, buckets=2, validate_rows=2)
+    finally:
+        spark.conf.set(key, before)
+
+    def problems(err):
+        return sorted((p.table, p.column, p.rule, p.count, p.message, str(p.rows))
+                      for p in err.value.problems)
+
+    assert [p.count for p in local.value.problems if p.rule == "negative quantity"] == [7]
+    assert problems(remote) == problems(local)

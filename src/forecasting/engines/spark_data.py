@@ -178,12 +178,13 @@ def customer_key(frame: DataFrame) -> F.Column:
 
 
 def read_tables(folder: str | Path, spark: SparkSession, options: io.ReadOptions | None = None,
-                now: pd.Timestamp | None = None, buckets: int | None = None) -> SparkTables:
+                now: pd.Timestamp | None = None, buckets: int | None = None,
+                validate_rows: int = VALIDATE_ROWS) -> SparkTables:
     """Read and validate a data set folder with Spark; raises :class:`DataError` listing
     every broken rule, like :func:`forecasting.io.read_dataset`.
 
     ``buckets``: customer-hash buckets (default: one per 500,000 order lines, at least twice
-    the default parallelism)."""
+    the default parallelism); ``validate_rows``: rows a Python worker validates at a time."""
     options = options or io.ReadOptions()
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     frames, sources = {}, {}
@@ -197,7 +198,7 @@ def read_tables(folder: str | Path, spark: SparkSession, options: io.ReadOptions
             f = frames[name].withColumn(CID, customer_key(frames[name]))
             frames[name] = f.withColumn(BUCKET, F.pmod(F.xxhash64(CID), F.lit(buckets)))
     tables = SparkTables(spark, frames, sources, now, int(buckets), context=str(folder))
-    validate(tables, options)
+    validate(tables, options, validate_rows)
     return tables
 
 
@@ -287,9 +288,10 @@ def unstack(table: pa.Table, name: str, columns: list[str]) -> pa.Table:
 
 
 def _partition_problems(columns: dict[str, list[str]], now: pd.Timestamp,
-                        decimals: dict[str, str], formats: dict[str, dict[str, str]]):
+                        decimals: dict[str, str], formats: dict[str, dict[str, str]],
+                        chunk_rows: int = VALIDATE_ROWS):
     """The function validating one Spark partition of a :func:`stack` (row rules only), in
-    chunks of at most :data:`VALIDATE_ROWS` rows: a partition is an input split (up to
+    chunks of about ``chunk_rows`` rows: a partition is an input split (up to
     ``spark.sql.files.maxPartitionBytes`` of compressed Parquet, millions of lines), so
     holding one whole in pandas would make a Python worker's memory grow with the files."""
     def run(batches):
@@ -299,7 +301,7 @@ def _partition_problems(columns: dict[str, list[str]], now: pd.Timestamp,
                 continue
             pending.append(batch)
             rows += batch.num_rows
-            if rows >= VALIDATE_ROWS:
+            if rows >= chunk_rows:
                 yield from check(pending)
                 pending, rows = [], 0
         if pending:
@@ -428,7 +430,8 @@ def _cross_row_problems(tables: SparkTables) -> list[Problem]:
     return problems
 
 
-def validate(tables: SparkTables, options: io.ReadOptions) -> None:
+def validate(tables: SparkTables, options: io.ReadOptions,
+             validate_rows: int = VALIDATE_ROWS) -> None:
     """Every rule of :mod:`forecasting.validate`; raises :class:`DataError` when one breaks."""
     problems = _detect_formats(tables, options)
     repairs: dict[str, int] = {}
@@ -436,7 +439,7 @@ def validate(tables: SparkTables, options: io.ReadOptions) -> None:
     columns = {n: tables.columns(n) for n in tables.frames}
     run = _partition_problems(columns, tables.now,
                               {n: tables.sources[n].decimal for n in tables.frames},
-                              tables.formats)
+                              tables.formats, validate_rows)
     stacked = stack(tables, columns, FILE, ROW)
     items = stacked.mapInArrow(run, "item string").toArrow().column("item").to_pylist()
     for item in map(json.loads, items):
