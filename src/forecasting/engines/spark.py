@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from forecasting import io
 from forecasting.analytics.segments import (
@@ -336,7 +337,7 @@ def segments(tables: SparkTables, as_of, cfg: SegmentConfig = SegmentConfig(),
                                      "reasons", "model_version")
         now_rows = now_rows.join(scored, CUSTOMER_ID, "left")
     schema = _segment_schema(L, with_model)
-    arrow = _arrow_schema(schema)
+    arrow = to_arrow_schema(schema)
 
     def values(batches):
         for batch in batches:
@@ -378,12 +379,6 @@ def _segment_schema(L: int, with_model: bool) -> T.StructType:
              ("revenue_if_retained_12m", d), ("expected_revenue_12m", d),
              ("value_at_risk_12m", d)]
     return T.StructType([T.StructField(n, t) for n, t in cols])
-
-
-def _arrow_schema(schema: T.StructType) -> pa.Schema:
-    kinds = {T.StringType: pa.string(), T.DoubleType: pa.float64(), T.LongType: pa.int64(),
-             T.TimestampNTZType: pa.timestamp("us")}
-    return pa.schema([pa.field(f.name, kinds[type(f.dataType)]) for f in schema.fields])
 
 
 # --- output ----------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def prepare(frame: DataFrame, freq: str | None = None, buckets: int | None = Non
     key = F.col(UNIQUE_ID).cast("string")
     rows = rows.withColumn(BUCKET, F.pmod(F.xxhash64(key), F.lit(int(buckets))))
     schema = _packed_schema(frame, extra)
-    arrow = _arrow(schema)
+    arrow = to_arrow_schema(schema)
     packed = rows.groupBy(BUCKET).applyInArrow(_pack_fn(f, columns, extra, arrow),
                                                schema).persist()
     bad = [r[BUCKET] for r in packed.filter(F.col(_BAD)).select(BUCKET).collect()]
@@ -229,10 +229,6 @@ def prepare(frame: DataFrame, freq: str | None = None, buckets: int | None = Non
              report["rows"], buckets)
     return SparkSeries(panel, packed.select(UNIQUE_ID, Y, "last_ds", *static, BUCKET),
                        int(buckets), report)
-
-
-def _arrow(schema: T.StructType) -> pa.Schema:
-    return to_arrow_schema(schema)
 
 
 def _panel(got: pa.Table, freq: str, static: list[str]) -> Panel:
